@@ -1,0 +1,43 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Versions are pinned with `exact:` because Package.resolved is not committed.
+let package = Package(
+    name: "esmlog",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "esmlog", targets: ["esmlog"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        // libzstd from the system (Debian: libzstd-dev).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Pure core: model, validation, state machine, projector, queries. No I/O, no clock.
+        .target(name: "ESMCore"),
+        // Segmented write-ahead log, record codec, CRC32C, zstd, group commit, store.
+        .target(name: "ESMStorage", dependencies: [
+            "ESMCore", "CZstd",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The AWS REST-JSON API over Hummingbird 2.
+        .target(name: "ESMServer", dependencies: [
+            "ESMCore", "ESMStorage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "esmlog", dependencies: [
+            "ESMCore", "ESMStorage", "ESMServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ESMCoreTests", dependencies: ["ESMCore"]),
+        .testTarget(name: "ESMStorageTests", dependencies: ["ESMStorage", "ESMCore"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)

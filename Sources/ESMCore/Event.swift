@@ -1,0 +1,181 @@
+/// Who asked for a change: the caller's identity as the request showed it.
+public struct Actor: Sendable, Equatable {
+    /// The access key id from the SigV4 `Authorization` header, or "" when the request was unsigned.
+    public var accessKeyId: String
+    public var sourceIp: String
+    public var userAgent: String
+    public var requestId: String
+    /// The region from the SigV4 credential scope (default us-east-1).
+    public var region: String
+
+    public init(accessKeyId: String, sourceIp: String, userAgent: String, requestId: String, region: String) {
+        self.accessKeyId = accessKeyId
+        self.sourceIp = sourceIp
+        self.userAgent = userAgent
+        self.requestId = requestId
+        self.region = region
+    }
+}
+
+/// What one event did to one mapping.
+public enum Change: Sendable, Equatable {
+    /// A user created the mapping; `configuration` is the full resolved configuration after defaults.
+    case created(configuration: JSONObject, enabled: Bool, state: MappingState, reason: String, tags: JSONObject, request: JSONObject)
+    /// A user updated the mapping: members set to new values, members removed, the new Enabled
+    /// target and the state the mapping entered.
+    case updated(set: JSONObject, unset: [String], enabled: Bool, state: MappingState, request: JSONObject)
+    /// A user asked for deletion; the mapping is Deleting until the system removes it.
+    case deleteRequested
+    /// The system finished a transition (Creating→Enabled, Updating→Enabled, Disabling→Disabled, ...).
+    case stateChanged(from: MappingState, to: MappingState)
+    /// The system finished a deletion; the mapping is gone.
+    case removed
+
+    /// The name written in the log and shown in timelines.
+    public var name: String {
+        switch self {
+        case .created: "Created"
+        case .updated: "Updated"
+        case .deleteRequested: "DeleteRequested"
+        case .stateChanged: "StateChanged"
+        case .removed: "Removed"
+        }
+    }
+}
+
+/// One entry of the audit log: one accepted mutation of one mapping.
+public struct Event: Sendable, Equatable {
+    /// The version of the event's JSON shape. Readers accept every version up to this one.
+    public static let formatVersion = 1
+
+    public var sequence: UInt64
+    public var time: EventTime
+    public var uuid: String
+    /// The caller; nil when the system made the change.
+    public var actor: Actor?
+    public var change: Change
+
+    public init(sequence: UInt64, time: EventTime, uuid: String, actor: Actor?, change: Change) {
+        self.sequence = sequence
+        self.time = time
+        self.uuid = uuid
+        self.actor = actor
+        self.change = change
+    }
+}
+
+/// Why stored event bytes could not be read as an event.
+public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+extension Event {
+    /// The event as canonical JSON, the form stored in the log.
+    public var json: JSON {
+        var o = JSONObject()
+        o["EventVersion"] = .number(Double(Event.formatVersion))
+        o["Sequence"] = .number(Double(sequence))
+        o["Time"] = .number(Double(time.milliseconds))
+        o["UUID"] = .string(uuid)
+        o["Type"] = .string(change.name)
+        if let actor {
+            o["Initiator"] = "User"
+            o["Actor"] = [
+                "AccessKeyId": .string(actor.accessKeyId), "SourceIp": .string(actor.sourceIp),
+                "UserAgent": .string(actor.userAgent), "RequestId": .string(actor.requestId),
+                "Region": .string(actor.region),
+            ]
+        } else {
+            o["Initiator"] = "System"
+        }
+        switch change {
+        case .created(let configuration, let enabled, let state, let reason, let tags, let request):
+            o["Configuration"] = .object(configuration)
+            o["Enabled"] = .bool(enabled)
+            o["State"] = .string(state.rawValue)
+            o["StateTransitionReason"] = .string(reason)
+            o["Tags"] = .object(tags)
+            o["Request"] = .object(request)
+        case .updated(let set, let unset, let enabled, let state, let request):
+            o["Set"] = .object(set)
+            o["Unset"] = .array(unset.map { .string($0) })
+            o["Enabled"] = .bool(enabled)
+            o["State"] = .string(state.rawValue)
+            o["Request"] = .object(request)
+        case .deleteRequested:
+            o["State"] = .string(MappingState.deleting.rawValue)
+        case .stateChanged(let from, let to):
+            o["From"] = .string(from.rawValue)
+            o["State"] = .string(to.rawValue)
+        case .removed:
+            break
+        }
+        return .object(o)
+    }
+
+    /// Reads an event from its stored JSON.
+    /// - Throws: `EventDecodingError` naming the member that is missing or malformed.
+    public init(json: JSON) throws(EventDecodingError) {
+        guard let o = json.objectValue else { throw EventDecodingError(reason: "event is not an object") }
+        func member(_ k: String) throws(EventDecodingError) -> JSON {
+            guard let v = o[k] else { throw EventDecodingError(reason: "event has no \(k)") }
+            return v
+        }
+        func string(_ k: String) throws(EventDecodingError) -> String {
+            guard let s = try member(k).stringValue else { throw EventDecodingError(reason: "\(k) is not a string") }
+            return s
+        }
+        func object(_ k: String) throws(EventDecodingError) -> JSONObject {
+            guard let v = try member(k).objectValue else { throw EventDecodingError(reason: "\(k) is not an object") }
+            return v
+        }
+        func bool(_ k: String) throws(EventDecodingError) -> Bool {
+            guard let v = try member(k).boolValue else { throw EventDecodingError(reason: "\(k) is not a boolean") }
+            return v
+        }
+        func state(_ k: String) throws(EventDecodingError) -> MappingState {
+            guard let s = MappingState(rawValue: try string(k)) else { throw EventDecodingError(reason: "\(k) is not a state") }
+            return s
+        }
+        guard let version = try member("EventVersion").intValue, version >= 1, version <= Event.formatVersion else {
+            throw EventDecodingError(reason: "unsupported EventVersion")
+        }
+        guard let seq = try member("Sequence").intValue, seq > 0, let ms = try member("Time").intValue else {
+            throw EventDecodingError(reason: "bad Sequence or Time")
+        }
+        sequence = UInt64(seq)
+        time = EventTime(milliseconds: Int64(ms))
+        uuid = try string("UUID")
+        switch try string("Initiator") {
+        case "System": actor = nil
+        case "User":
+            let a = try object("Actor")
+            func field(_ k: String) throws(EventDecodingError) -> String {
+                guard let s = a[k]?.stringValue else { throw EventDecodingError(reason: "Actor.\(k) is missing") }
+                return s
+            }
+            actor = Actor(
+                accessKeyId: try field("AccessKeyId"), sourceIp: try field("SourceIp"), userAgent: try field("UserAgent"),
+                requestId: try field("RequestId"), region: try field("Region"))
+        default: throw EventDecodingError(reason: "unknown Initiator")
+        }
+        switch try string("Type") {
+        case "Created":
+            change = .created(
+                configuration: try object("Configuration"), enabled: try bool("Enabled"), state: try state("State"),
+                reason: try string("StateTransitionReason"), tags: try object("Tags"), request: try object("Request"))
+        case "Updated":
+            guard let unset = try member("Unset").arrayValue?.compactMap(\.stringValue) else {
+                throw EventDecodingError(reason: "Unset is not a list")
+            }
+            change = .updated(
+                set: try object("Set"), unset: unset, enabled: try bool("Enabled"), state: try state("State"),
+                request: try object("Request"))
+        case "DeleteRequested": change = .deleteRequested
+        case "StateChanged": change = .stateChanged(from: try state("From"), to: try state("State"))
+        case "Removed": change = .removed
+        default: throw EventDecodingError(reason: "unknown event Type")
+        }
+    }
+}

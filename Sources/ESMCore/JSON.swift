@@ -1,0 +1,438 @@
+/// A JSON value with a canonical serialization.
+///
+/// The log stores events as JSON, and replay must give byte-identical state, so this type
+/// owns both directions: objects serialize with their keys sorted by UTF-8 bytes, numbers with
+/// the shortest text that reads back to the same `Double`, and strings with one fixed escaping.
+/// The parser is strict (RFC 8259, no trailing garbage, valid UTF-8) and bounded in nesting
+/// depth, so request bodies and bytes from disk cannot exhaust the stack.
+public enum JSON: Sendable, Equatable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object(JSONObject)
+
+    /// The object's members, or nil when this is not an object.
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    /// The string, or nil when this is not a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The array, or nil when this is not an array.
+    public var arrayValue: [JSON]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    /// The number, or nil when this is not a number.
+    public var numberValue: Double? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+
+    /// The number as an integer when it is one exactly, else nil.
+    public var intValue: Int? {
+        guard case .number(let n) = self, n.rounded(.towardZero) == n, abs(n) < 9.007_199_254_740_992e15 else { return nil }
+        return Int(n)
+    }
+
+    /// The Boolean, or nil when this is not a Boolean.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// Member lookup on an object; nil for a missing member or a non-object.
+    public subscript(key: String) -> JSON? {
+        objectValue?[key]
+    }
+
+    /// The name of this value's JSON type, as used in error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+}
+
+/// An object's members, kept sorted by key so that equality and serialization are canonical.
+///
+/// A sorted array of pairs is smaller than a dictionary for the 5 to 30 members a mapping has,
+/// and it makes the serialized order a property of the value rather than of the encoder.
+public struct JSONObject: Sendable, Equatable, Hashable, Sequence {
+    public private(set) var members: [(key: String, value: JSON)]
+
+    public init() { members = [] }
+
+    /// Builds an object from pairs; a later duplicate key replaces an earlier one.
+    public init(_ pairs: [(String, JSON)]) {
+        members = []
+        members.reserveCapacity(pairs.count)
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+    public var keys: [String] { members.map(\.key) }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> {
+        members.makeIterator()
+    }
+
+    private func index(of key: String) -> (found: Bool, at: Int) {
+        var lo = 0, hi = members.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if JSONObject.less(members[mid].key, key) { lo = mid + 1 } else { hi = mid }
+        }
+        return (lo < members.count && members[lo].key == key, lo)
+    }
+
+    /// Keys order by their UTF-8 bytes, which is stable across platforms and locales.
+    static func less(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    public subscript(key: String) -> JSON? {
+        get {
+            let (found, i) = index(of: key)
+            return found ? members[i].value : nil
+        }
+        set {
+            let (found, i) = index(of: key)
+            switch (found, newValue) {
+            case (true, .some(let v)): members[i].value = v
+            case (true, .none): members.remove(at: i)
+            case (false, .some(let v)): members.insert((key, v), at: i)
+            case (false, .none): break
+            }
+        }
+    }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.members.count == b.members.count
+            && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(members.count)
+        for m in members {
+            h.combine(m.key)
+            h.combine(m.value)
+        }
+    }
+}
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+// MARK: - Serialization
+
+extension JSON {
+    /// The canonical UTF-8 bytes of this value: sorted keys, no insignificant white space.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(to: &out)
+        return out
+    }
+
+    /// The canonical text of this value.
+    public var canonicalString: String {
+        String(decoding: canonicalBytes, as: UTF8.self)
+    }
+
+    /// Appends the canonical bytes of this value to `out`.
+    public func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: JSON.format(n).utf8)
+        case .string(let s): JSON.writeString(s, to: &out)
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (i, v) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                v.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            for (i, m) in o.members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSON.writeString(m.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                m.value.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Integral values print without a fraction; others use Swift's shortest round-trip form.
+    /// Non-finite values cannot be parsed from JSON, and are written as null if ever built.
+    static func format(_ n: Double) -> String {
+        guard n.isFinite else { return "null" }
+        if n.rounded(.towardZero) == n, abs(n) < 9.007_199_254_740_992e15 {
+            return String(Int64(n))
+        }
+        return "\(n)"
+    }
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+// MARK: - Parsing
+
+/// Why a JSON text was refused, with the byte offset where the parser stopped.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var offset: Int
+    public var reason: String
+    public var description: String { "\(reason) at offset \(offset)" }
+}
+
+extension JSON {
+    /// The deepest nesting the parser accepts; request shapes nest at most 5 levels.
+    public static let nestingDepthMax = 64
+
+    /// Parses one JSON text.
+    /// - Parameter bytes: UTF-8 bytes; invalid UTF-8 is refused.
+    /// - Returns: the value.
+    /// - Throws: `JSONParseError` naming the offset.
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONParseError) -> JSON {
+        var p = JSONParser(Array(bytes))
+        return try p.parseDocument()
+    }
+
+    /// Parses one JSON text from a string.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSON {
+        try parse(Array(text.utf8))
+    }
+}
+
+struct JSONParser {
+    let b: [UInt8]
+    var i = 0
+    var depth = 0
+
+    init(_ bytes: [UInt8]) { b = bytes }
+
+    func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: i, reason: reason) }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSON {
+        skipSpace()
+        let v = try parseValue()
+        skipSpace()
+        if i != b.count { throw fail("unexpected data after the JSON value") }
+        return v
+    }
+
+    mutating func skipSpace() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    mutating func parseValue() throws(JSONParseError) -> JSON {
+        guard i < b.count else { throw fail("unexpected end of input") }
+        switch b[i] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw fail("unexpected character")
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count else { throw fail("unexpected end of input") }
+        let w = UnsafeBufferPointer(start: word.utf8Start, count: n)
+        for k in 0..<n where b[i + k] != w[k] { throw fail("invalid literal") }
+        i += n
+    }
+
+    mutating func enter() throws(JSONParseError) {
+        depth += 1
+        if depth > JSON.nestingDepthMax { throw fail("nesting deeper than \(JSON.nestingDepthMax)") }
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSON {
+        try enter()
+        i += 1
+        var o = JSONObject()
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") {
+            i += 1; depth -= 1
+            return .object(o)
+        }
+        while true {
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+            let key = try parseString()
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            i += 1
+            skipSpace()
+            let v = try parseValue()
+            o[key] = v
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") { i += 1; break }
+            throw fail("expected ',' or '}'")
+        }
+        depth -= 1
+        return .object(o)
+    }
+
+    mutating func parseArray() throws(JSONParseError) -> JSON {
+        try enter()
+        i += 1
+        var a: [JSON] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") {
+            i += 1; depth -= 1
+            return .array(a)
+        }
+        while true {
+            skipSpace()
+            a.append(try parseValue())
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "]") { i += 1; break }
+            throw fail("expected ',' or ']'")
+        }
+        depth -= 1
+        return .array(a)
+    }
+
+    mutating func parseNumber() throws(JSONParseError) -> Double {
+        let start = i
+        if b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < b.count, isDigit(b[i]) else { throw fail("invalid number") }
+        if b[i] == UInt8(ascii: "0") { i += 1 } else { while i < b.count, isDigit(b[i]) { i += 1 } }
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < b.count, isDigit(b[i]) else { throw fail("invalid number") }
+            while i < b.count, isDigit(b[i]) { i += 1 }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < b.count, isDigit(b[i]) else { throw fail("invalid number") }
+            while i < b.count, isDigit(b[i]) { i += 1 }
+        }
+        let text = String(decoding: b[start..<i], as: UTF8.self)
+        guard let d = Double(text), d.isFinite else {
+            i = start
+            throw fail("number out of range")
+        }
+        return d
+    }
+
+    func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        i += 1
+        var out: [UInt8] = []
+        while true {
+            guard i < b.count else { throw fail("unterminated string") }
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; break }
+            if c < 0x20 { throw fail("control character in string") }
+            if c != UInt8(ascii: "\\") {
+                out.append(c); i += 1
+                continue
+            }
+            i += 1
+            guard i < b.count else { throw fail("unterminated string") }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(34)
+            case UInt8(ascii: "\\"): out.append(92)
+            case UInt8(ascii: "/"): out.append(47)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard i + 1 < b.count, b[i] == 92, b[i + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate")
+                    }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw fail("unpaired surrogate")
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw fail("invalid escape") }
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default: throw fail("invalid escape")
+            }
+        }
+        guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+        return s
+    }
+
+    mutating func hex4() throws(JSONParseError) -> UInt32 {
+        guard i + 4 <= b.count else { throw fail("invalid escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = b[i]
+            let d: UInt32
+            switch c {
+            case 48...57: d = UInt32(c - 48)
+            case 65...70: d = UInt32(c - 55)
+            case 97...102: d = UInt32(c - 87)
+            default: throw fail("invalid escape")
+            }
+            v = v << 4 | d
+            i += 1
+        }
+        return v
+    }
+}

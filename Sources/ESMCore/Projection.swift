@@ -1,0 +1,191 @@
+/// An event that does not fit the state it is applied to: the log is damaged or out of order.
+public struct ProjectionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var sequence: UInt64
+    public var reason: String
+    public var description: String { "event \(sequence): \(reason)" }
+}
+
+/// The pure step from one mapping's state and one event to its next state.
+public enum Projector {
+    /// Applies `event` to `mapping` (nil when it does not exist).
+    /// - Returns: the mapping after the event, or nil when the event removed it.
+    /// - Throws: `ProjectionError` when the event does not fit (e.g. an update of a missing mapping).
+    public static func next(_ mapping: Mapping?, _ event: Event) throws(ProjectionError) -> Mapping? {
+        func fail(_ reason: String) -> ProjectionError { ProjectionError(sequence: event.sequence, reason: reason) }
+        switch event.change {
+        case .created(let configuration, let enabled, let state, let reason, let tags, _):
+            guard mapping == nil else { throw fail("mapping \(event.uuid) is created twice") }
+            return Mapping(
+                uuid: event.uuid, configuration: configuration, state: state, stateTransitionReason: reason,
+                lastModified: event.time, enabled: enabled, tags: tags, createdSequence: event.sequence,
+                sequence: event.sequence)
+        case .updated(let set, let unset, let enabled, let state, _):
+            guard var m = mapping else { throw fail("update of unknown mapping \(event.uuid)") }
+            for member in set { m.configuration[member.key] = member.value }
+            for key in unset { m.configuration[key] = nil }
+            m.enabled = enabled
+            m.state = state
+            m.lastModified = event.time
+            m.sequence = event.sequence
+            return m
+        case .deleteRequested:
+            guard var m = mapping else { throw fail("delete of unknown mapping \(event.uuid)") }
+            m.state = .deleting
+            m.lastModified = event.time
+            m.sequence = event.sequence
+            return m
+        case .stateChanged(let from, let to):
+            guard var m = mapping else { throw fail("state change of unknown mapping \(event.uuid)") }
+            guard m.state == from else { throw fail("state change from \(from.rawValue) but mapping is \(m.state.rawValue)") }
+            m.state = to
+            m.lastModified = event.time
+            m.sequence = event.sequence
+            return m
+        case .removed:
+            guard let m = mapping else { throw fail("removal of unknown mapping \(event.uuid)") }
+            guard m.state == .deleting else { throw fail("removal of a mapping that is \(m.state.rawValue)") }
+            return nil
+        }
+    }
+}
+
+/// The set of mappings after a prefix of the log, with the indexes that get and list use.
+///
+/// List order is creation order (the sequence of each mapping's Created event). That order never
+/// changes for a mapping and new mappings go to the end, so a Marker naming the last sequence
+/// returned lets a client page through every mapping exactly once while writes go on.
+public struct Projection: Sendable {
+    public private(set) var mappings: [String: Mapping] = [:]
+    /// The sequence of the last event applied; 0 for an empty log.
+    public private(set) var lastSequence: UInt64 = 0
+    /// The time of the last event applied.
+    public private(set) var lastTime = EventTime(milliseconds: 0)
+
+    private var order = SortedSequences()
+    private var byCreated: [UInt64: String] = [:]
+    private var bySource: [String: SortedSequences] = [:]
+    private var byFunction: [String: SortedSequences] = [:]
+
+    public init() {}
+
+    /// Applies the next event of the log.
+    /// - Throws: `ProjectionError` when the event is out of sequence or does not fit.
+    public mutating func apply(_ event: Event) throws(ProjectionError) {
+        guard event.sequence == lastSequence + 1 else {
+            throw ProjectionError(sequence: event.sequence, reason: "expected sequence \(lastSequence + 1)")
+        }
+        let before = mappings[event.uuid]
+        let after = try Projector.next(before, event)
+        if let before { unindex(before) }
+        mappings[event.uuid] = after
+        if let after { index(after) }
+        lastSequence = event.sequence
+        lastTime = max(lastTime, event.time)
+    }
+
+    private mutating func index(_ m: Mapping) {
+        let s = m.createdSequence
+        order.insert(s)
+        byCreated[s] = m.uuid
+        if let arn = m.eventSourceArn { bySource[arn, default: SortedSequences()].insert(s) }
+        byFunction[m.functionArn, default: SortedSequences()].insert(s)
+    }
+
+    private mutating func unindex(_ m: Mapping) {
+        let s = m.createdSequence
+        order.remove(s)
+        byCreated[s] = nil
+        if let arn = m.eventSourceArn {
+            bySource[arn]?.remove(s)
+            if bySource[arn]?.isEmpty == true { bySource[arn] = nil }
+        }
+        byFunction[m.functionArn]?.remove(s)
+        if byFunction[m.functionArn]?.isEmpty == true { byFunction[m.functionArn] = nil }
+    }
+
+    /// The mappings whose EventSourceArn is `arn`, in creation order.
+    public func mappings(eventSourceArn arn: String) -> [Mapping] {
+        (bySource[arn]?.values ?? []).compactMap { byCreated[$0].flatMap { mappings[$0] } }
+    }
+
+    /// The mappings whose FunctionArn is `arn`, in creation order.
+    public func mappings(functionArn arn: String) -> [Mapping] {
+        (byFunction[arn]?.values ?? []).compactMap { byCreated[$0].flatMap { mappings[$0] } }
+    }
+
+    /// Every mapping in creation order.
+    public var all: [Mapping] {
+        order.values.compactMap { byCreated[$0].flatMap { mappings[$0] } }
+    }
+
+    /// One page of ListEventSourceMappings.
+    /// - Parameters:
+    ///   - eventSourceArn: keep only mappings with this EventSourceArn.
+    ///   - functionArn: keep only mappings with this resolved FunctionArn.
+    ///   - after: the creation sequence of the last mapping of the previous page.
+    ///   - limit: the page size, 1 or more.
+    /// - Returns: the page and, when more mappings match, the creation sequence to continue after.
+    public func page(eventSourceArn: String?, functionArn: String?, after: UInt64?, limit: Int) -> (mappings: [Mapping], next: UInt64?) {
+        precondition(limit >= 1)
+        let candidates: SortedSequences
+        var check: ((Mapping) -> Bool)? = nil
+        switch (eventSourceArn, functionArn) {
+        case (nil, nil): candidates = order
+        case (let s?, nil): candidates = bySource[s] ?? SortedSequences()
+        case (nil, let f?): candidates = byFunction[f] ?? SortedSequences()
+        case (let s?, let f?):
+            let a = bySource[s] ?? SortedSequences(), b = byFunction[f] ?? SortedSequences()
+            if a.count <= b.count {
+                candidates = a
+                check = { $0.functionArn == f }
+            } else {
+                candidates = b
+                check = { $0.eventSourceArn == s }
+            }
+        }
+        var page: [Mapping] = []
+        var i = after.map { candidates.firstIndex(after: $0) } ?? 0
+        while i < candidates.count {
+            let s = candidates.values[i]
+            i += 1
+            guard let m = byCreated[s].flatMap({ mappings[$0] }), check?(m) ?? true else { continue }
+            if page.count == limit { return (page, page.last!.createdSequence) }
+            page.append(m)
+        }
+        return (page, nil)
+    }
+}
+
+/// A sorted array of distinct sequence numbers. Inserts are almost always at the end, since
+/// sequences grow; removal is a binary search and one move.
+struct SortedSequences: Sendable {
+    private(set) var values: [UInt64] = []
+
+    var count: Int { values.count }
+    var isEmpty: Bool { values.isEmpty }
+
+    /// The index of the first value greater than `s`.
+    func firstIndex(after s: UInt64) -> Int {
+        var lo = 0, hi = values.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if values[mid] <= s { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    mutating func insert(_ s: UInt64) {
+        if let last = values.last, last >= s {
+            let i = firstIndex(after: s)
+            if i > 0, values[i - 1] == s { return }
+            values.insert(s, at: i)
+        } else {
+            values.append(s)
+        }
+    }
+
+    mutating func remove(_ s: UInt64) {
+        let i = firstIndex(after: s)
+        if i > 0, values[i - 1] == s { values.remove(at: i - 1) }
+    }
+}
