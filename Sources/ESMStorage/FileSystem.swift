@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file the log writes to. The log never writes through any other path, so tests can
+/// put a faulty implementation here.
+public protocol LogFile: AnyObject {
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: [UInt8], at offset: Int) throws(StorageError)
+    /// Makes every written byte durable (fdatasync).
+    func sync() throws(StorageError)
+    /// Cuts the file to `size` bytes.
+    func truncate(to size: Int) throws(StorageError)
+    func close()
+}
+
+/// The directory operations the log needs.
+public protocol FileSystem: Sendable {
+    func list(_ directory: String) throws(StorageError) -> [String]
+    func read(_ path: String) throws(StorageError) -> [UInt8]
+    func exists(_ path: String) -> Bool
+    /// Creates a new file; fails if it exists.
+    func create(_ path: String) throws(StorageError) -> any LogFile
+    /// Opens an existing file for writing.
+    func open(_ path: String) throws(StorageError) -> any LogFile
+    func rename(_ from: String, _ to: String) throws(StorageError)
+    func remove(_ path: String) throws(StorageError)
+    func makeDirectory(_ path: String) throws(StorageError)
+    /// Makes a directory's entries durable (after create or rename).
+    func syncDirectory(_ path: String) throws(StorageError)
+}
+
+/// The real file system.
+public struct POSIXFileSystem: FileSystem {
+    public init() {}
+
+    static func fail(_ what: String, _ path: String) -> StorageError {
+        let e = errno
+        return StorageError(.io, "\(what) \(path): \(String(cString: strerror(e)))", errno: e)
+    }
+
+    public func list(_ directory: String) throws(StorageError) -> [String] {
+        guard let d = opendir(directory) else { throw POSIXFileSystem.fail("opendir", directory) }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public func read(_ path: String) throws(StorageError) -> [UInt8] {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFileSystem.fail("open", path) }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw POSIXFileSystem.fail("fstat", path) }
+        let size = Int(st.st_size)
+        var out = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw POSIXFileSystem.fail("read", path) }
+            if n == 0 { break }
+            done += n
+        }
+        if done < size { out.removeLast(size - done) }
+        return out
+    }
+
+    public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public func create(_ path: String) throws(StorageError) -> any LogFile {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXFileSystem.fail("create", path) }
+        return POSIXFile(fd: fd, path: path)
+    }
+
+    public func open(_ path: String) throws(StorageError) -> any LogFile {
+        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFileSystem.fail("open", path) }
+        return POSIXFile(fd: fd, path: path)
+    }
+
+    public func rename(_ from: String, _ to: String) throws(StorageError) {
+        guard Glibc.rename(from, to) == 0 else { throw POSIXFileSystem.fail("rename", from) }
+    }
+
+    public func remove(_ path: String) throws(StorageError) {
+        guard unlink(path) == 0 else { throw POSIXFileSystem.fail("unlink", path) }
+    }
+
+    public func makeDirectory(_ path: String) throws(StorageError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part + "/"
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw POSIXFileSystem.fail("mkdir", prefix) }
+        }
+    }
+
+    public func syncDirectory(_ path: String) throws(StorageError) {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFileSystem.fail("open", path) }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw POSIXFileSystem.fail("fsync", path) }
+    }
+}
+
+final class POSIXFile: LogFile {
+    let fd: Int32
+    let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { close() }
+
+    func write(_ bytes: [UInt8], at offset: Int) throws(StorageError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw POSIXFileSystem.fail("write", path) }
+            done += n
+        }
+    }
+
+    func sync() throws(StorageError) {
+        guard fdatasync(fd) == 0 else { throw POSIXFileSystem.fail("fdatasync", path) }
+    }
+
+    func truncate(to size: Int) throws(StorageError) {
+        guard ftruncate(fd, off_t(size)) == 0 else { throw POSIXFileSystem.fail("ftruncate", path) }
+    }
+
+    private var closed = false
+    func close() {
+        if !closed {
+            closed = true
+            _ = Glibc.close(fd)
+        }
+    }
+}

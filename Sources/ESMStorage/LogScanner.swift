@@ -1,0 +1,228 @@
+import ESMCore
+
+/// What a scan found wrong, and where.
+public struct LogProblem: Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The last record of the last open segment is incomplete: a write that a crash cut.
+        case tornTail
+        /// Anything else: damaged or edited bytes, a missing or reordered segment or record.
+        case corruption
+    }
+
+    public var kind: Kind
+    public var file: String
+    public var offset: Int
+    /// The sequence the log expected at that point.
+    public var sequence: UInt64
+    public var reason: String
+
+    public var description: String {
+        "\(kind == .tornTail ? "torn tail" : "corruption") in \(file) at offset \(offset) (expected sequence \(sequence)): \(reason)"
+    }
+}
+
+/// A segment as a scan saw it.
+public struct SegmentSummary: Sendable {
+    public var name: String
+    public var header: SegmentHeader?
+    public var fileSize: Int
+    /// The offset after the last valid record.
+    public var validEnd: Int
+    public var sealed: Bool
+    public var records: Int
+    public var events: Int
+    public var firstSequence: UInt64?
+    public var lastSequence: UInt64?
+    public var firstTime: EventTime?
+    public var lastTime: EventTime?
+    /// Event body bytes before compression.
+    public var rawBytes: Int
+}
+
+/// The result of reading a whole log.
+public struct LogScan: Sendable {
+    public var segments: [SegmentSummary] = []
+    public var problems: [LogProblem] = []
+    /// The last sequence read without a problem before it.
+    public var lastSequence: UInt64 = 0
+    /// The chain hash after the last valid record.
+    public var headHash = ChainHash.genesis
+    /// The last event's time.
+    public var lastTime: EventTime?
+
+    /// The torn tail, when that is the only problem.
+    public var tornTail: LogProblem? {
+        problems.count == 1 && problems[0].kind == .tornTail ? problems[0] : nil
+    }
+
+    public var corruption: [LogProblem] { problems.filter { $0.kind == .corruption } }
+}
+
+/// Reads a log folder front to back, checking every frame, checksum, chain link and sequence.
+public struct LogScanner {
+    public let directory: String
+    let fs: any FileSystem
+
+    public init(directory: String, fileSystem: any FileSystem = POSIXFileSystem()) {
+        self.directory = directory
+        self.fs = fileSystem
+    }
+
+    /// The segment file names in log order.
+    public func segmentNames() throws(StorageError) -> [String] {
+        guard fs.exists(directory) else { return [] }
+        return try fs.list(directory).filter { LogFormat.parseSegmentName($0) != nil }
+    }
+
+    /// Reads the whole log.
+    /// - Parameters:
+    ///   - through: stop after this sequence (events after it are not delivered).
+    ///   - visit: called with each event in order, until the first problem; a thrown error
+    ///     ends the scan and is rethrown.
+    /// - Returns: what was read and every problem found. Reading goes on past a problem where
+    ///   it can, so that `esmlog verify` lists all of them; events after one are not delivered.
+    public func scan(through: UInt64? = nil, visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
+        var result = LogScan()
+        let names = try segmentNames()
+        var hash = ChainHash.genesis
+        var expectedSequence: UInt64 = 1
+        var delivering = true
+        let zstd = Zstd()
+
+        for (position, name) in names.enumerated() {
+            let isLast = position == names.count - 1
+            let (index, nameSequence) = LogFormat.parseSegmentName(name)!
+            let bytes = try fs.read(directory + "/" + name)
+            var summary = SegmentSummary(
+                name: name, header: nil, fileSize: bytes.count, validEnd: 0, sealed: false, records: 0, events: 0,
+                firstSequence: nil, lastSequence: nil, firstTime: nil, lastTime: nil, rawBytes: 0)
+            func problem(_ kind: LogProblem.Kind, _ offset: Int, _ reason: String) {
+                result.problems.append(LogProblem(kind: kind, file: name, offset: offset, sequence: expectedSequence, reason: reason))
+                delivering = false
+            }
+
+            let header: SegmentHeader
+            switch SegmentHeader.decode(bytes[...]) {
+            case .success(let h): header = h
+            case .failure(let e):
+                problem(.corruption, 0, e.message)
+                result.segments.append(summary)
+                continue
+            }
+            summary.header = header
+            if index != UInt64(position + 1) || header.index != index {
+                problem(.corruption, 0, "segment index \(header.index) where \(position + 1) belongs (a segment is missing or renamed)")
+            }
+            if header.firstSequence != nameSequence {
+                problem(.corruption, 0, "header says first sequence \(header.firstSequence), file name says \(nameSequence)")
+            }
+            if delivering, header.firstSequence != expectedSequence {
+                problem(.corruption, 0, "segment starts at sequence \(header.firstSequence)")
+            }
+            if delivering, header.previousHash != hash {
+                problem(.corruption, 0, "segment's previous hash does not continue the chain")
+            }
+            if !delivering {
+                // Past a problem the chain cannot be checked against what came before; check
+                // this segment on its own terms.
+                hash = header.previousHash
+                expectedSequence = header.firstSequence
+            }
+
+            let codec = RecordCodec(salt: header.salt, zstd: zstd)
+            var offset = LogFormat.segmentHeaderSize
+            summary.validEnd = offset
+            while offset < bytes.count {
+                if summary.sealed {
+                    problem(.corruption, offset, "\(bytes.count - offset) bytes after the seal record")
+                    break
+                }
+                switch codec.decode(bytes, at: offset, previous: hash) {
+                case .failure(let failure):
+                    let torn = isLast && LogScanner.looksTorn(bytes, from: offset, failure: failure)
+                        && !LogScanner.validRecordFollows(bytes, after: offset, codec: codec)
+                    problem(torn ? .tornTail : .corruption, offset, failure.reason)
+                    offset = bytes.count
+                    continue
+                case .success(let record):
+                    if record.kind == LogFormat.kindSeal {
+                        summary.sealed = true
+                        if record.body.count != LogFormat.sealBodySize
+                            || record.body.readLE(UInt64.self, at: 0) != UInt64(summary.events)
+                            || record.body.readLE(UInt64.self, at: 8) != expectedSequence - 1
+                            || Array(record.body[16..<48]) != hash.bytes {
+                            problem(.corruption, offset, "seal record does not match the segment's events")
+                        }
+                    } else {
+                        guard record.firstSequence == expectedSequence, record.count > 0 else {
+                            problem(.corruption, offset, "record starts at sequence \(record.firstSequence)")
+                            offset = bytes.count
+                            continue
+                        }
+                        let events: [Event]
+                        switch RecordCodec.events(in: record) {
+                        case .success(let e): events = e
+                        case .failure(let e):
+                            problem(.corruption, offset, e.message)
+                            offset = bytes.count
+                            continue
+                        }
+                        for e in events {
+                            if delivering, through.map({ e.sequence <= $0 }) ?? true {
+                                try visit(e)
+                                result.lastSequence = e.sequence
+                                result.lastTime = e.time
+                            }
+                        }
+                        summary.events += events.count
+                        summary.rawBytes += record.body.count
+                        summary.firstSequence = summary.firstSequence ?? record.firstSequence
+                        summary.lastSequence = events.last!.sequence
+                        summary.firstTime = summary.firstTime ?? events.first!.time
+                        summary.lastTime = events.last!.time
+                        expectedSequence += UInt64(events.count)
+                    }
+                    summary.records += 1
+                    hash = record.hash
+                    if delivering { result.headHash = hash }
+                    offset += record.storedSize
+                    summary.validEnd = offset
+                }
+            }
+            if !isLast && !summary.sealed && summary.header != nil {
+                problem(.corruption, summary.validEnd, "segment is not sealed but later segments exist")
+            }
+            result.segments.append(summary)
+        }
+        return result
+    }
+
+    /// A failed record looks torn when the file ends inside it, or when part of it (or all that
+    /// follows) reads back as zeros, as unwritten blocks do after a crash.
+    static func looksTorn(_ bytes: [UInt8], from offset: Int, failure: RecordCodec.DecodeFailure) -> Bool {
+        if case .incomplete = failure { return true }
+        if bytes[offset...].allSatisfy({ $0 == 0 }) { return true }
+        var sector = (offset + LogFormat.sectorSize - 1) / LogFormat.sectorSize * LogFormat.sectorSize
+        while sector + LogFormat.sectorSize <= bytes.count {
+            if bytes[sector..<(sector + LogFormat.sectorSize)].allSatisfy({ $0 == 0 }) { return true }
+            sector += LogFormat.sectorSize
+        }
+        return false
+    }
+
+    /// Whether any whole, checksummed record of this segment starts after `offset`: if one does,
+    /// the failed record is not the last write, so it is damage rather than a torn tail.
+    static func validRecordFollows(_ bytes: [UInt8], after offset: Int, codec: RecordCodec) -> Bool {
+        var o = offset + LogFormat.alignment
+        while o + LogFormat.recordHeaderSize <= bytes.count {
+            let length = Int(bytes.readLE(UInt32.self, at: o))
+            if length >= LogFormat.recordHeaderSize, o + length <= bytes.count,
+                ~UInt32(length) == bytes.readLE(UInt32.self, at: o + 8),
+                codec.checksum(Array(bytes[o..<(o + length)]), length: length) == bytes.readLE(UInt32.self, at: o + 4) {
+                return true
+            }
+            o += LogFormat.alignment
+        }
+        return false
+    }
+}

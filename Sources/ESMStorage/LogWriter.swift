@@ -1,0 +1,173 @@
+import ESMCore
+import Logging
+
+/// How appends reach the disk.
+public enum SyncMode: String, Sendable, CaseIterable {
+    /// fdatasync after every record, before anyone is answered. The default.
+    case always
+    /// No fdatasync: a crash may lose acknowledged events. Unsafe; for tests and benchmarks.
+    case none
+}
+
+/// Appends records to the active segment of a log and starts new segments.
+///
+/// Not thread-safe: the store's commit thread is its only caller.
+public final class LogWriter {
+    public let directory: String
+    public let segmentSizeBytes: Int
+    public let sync: SyncMode
+    let fs: any FileSystem
+    let logger: Logger
+    let zstd = Zstd()
+
+    var file: (any LogFile)?
+    var header: SegmentHeader
+    var offset: Int
+    var segmentEvents: UInt64 = 0
+    /// The chain hash after the last durable record.
+    public private(set) var hash: ChainHash
+    /// The sequence the next event must have.
+    public private(set) var nextSequence: UInt64
+    /// Whether the active segment still has to be created (first use, or after a seal).
+    var needsSegment: Bool
+
+    /// Opens the log for appending, after a scan has read it and found no corruption.
+    ///
+    /// A torn tail is cut here: the cut bytes are kept beside the segment in a file named
+    /// `<segment>.torn-<offset>`, then the segment is truncated and synced.
+    public init(directory: String, scan: LogScan, segmentSizeBytes: Int, sync: SyncMode,
+                fileSystem: any FileSystem = POSIXFileSystem(), logger: Logger) throws(StorageError) {
+        precondition(scan.corruption.isEmpty, "open a log for writing only when it has no corruption")
+        self.directory = directory
+        self.segmentSizeBytes = segmentSizeBytes
+        self.sync = sync
+        self.fs = fileSystem
+        self.logger = logger
+        try fileSystem.makeDirectory(directory)
+        for name in try fileSystem.list(directory) where name.hasSuffix(".tmp") {
+            try fileSystem.remove(directory + "/" + name)
+        }
+        hash = scan.headHash
+        nextSequence = scan.lastSequence + 1
+        guard let last = scan.segments.last, let lastHeader = last.header else {
+            header = SegmentHeader(index: 0, firstSequence: 1, salt: 0, createdMilliseconds: 0, previousHash: .genesis)
+            offset = 0
+            needsSegment = true
+            return
+        }
+        header = lastHeader
+        offset = last.validEnd
+        segmentEvents = UInt64(last.events)
+        needsSegment = last.sealed
+        if let torn = scan.tornTail {
+            let path = directory + "/" + last.name
+            let bytes = try fileSystem.read(path)
+            let keep = "\(path).torn-\(torn.offset)"
+            if !fileSystem.exists(keep) {
+                let copy = try fileSystem.create(keep)
+                try copy.write(Array(bytes[torn.offset...]), at: 0)
+                try copy.sync()
+                copy.close()
+            }
+            let f = try fileSystem.open(path)
+            try f.truncate(to: torn.offset)
+            try f.sync()
+            f.close()
+            try fileSystem.syncDirectory(directory)
+            logger.warning("torn tail cut", metadata: [
+                "wal.segment": "\(last.name)", "wal.offset": "\(torn.offset)",
+                "wal.cut_bytes": "\(bytes.count - torn.offset)", "wal.kept": "\(keep)", "wal.reason": "\(torn.reason)",
+            ])
+        }
+        if !needsSegment { file = try fileSystem.open(directory + "/" + last.name) }
+    }
+
+    /// Appends one record holding `events` (one group commit) with a single write, then syncs.
+    ///
+    /// On failure nothing is acknowledged: the file is cut back to where the record began, the
+    /// writer's position is unchanged, and a later append may succeed (e.g. once disk space
+    /// returns).
+    /// - Throws: `StorageError` with code `.io`.
+    public func append(_ events: [Event]) throws(StorageError) {
+        precondition(!events.isEmpty && events[0].sequence == nextSequence, "events must continue the log")
+        if needsSegment { try startSegment() }
+        let codec = RecordCodec(salt: header.salt, zstd: zstd)
+        let (bytes, newHash) = codec.encode(
+            kind: LogFormat.kindEvents, firstSequence: nextSequence, count: events.count,
+            body: RecordCodec.eventsBody(events), previous: hash)
+        guard bytes.count <= LogFormat.recordSizeBytesMax else {
+            throw StorageError(.invalidArgument, "record of \(bytes.count) bytes is over the limit")
+        }
+        try writeDurably(bytes)
+        hash = newHash
+        nextSequence += UInt64(events.count)
+        segmentEvents += UInt64(events.count)
+        if offset >= segmentSizeBytes {
+            // The events are durable whatever happens here; a failed seal is retried on the
+            // next append (the unsealed segment is still valid to append to).
+            do { try seal() } catch { logger.warning("segment seal failed", metadata: ["wal.error": "\(error)"]) }
+        }
+    }
+
+    func writeDurably(_ bytes: [UInt8]) throws(StorageError) {
+        guard let file else { throw StorageError(.io, "no open segment") }
+        do {
+            try file.write(bytes, at: offset)
+            if sync == .always { try file.sync() }
+        } catch {
+            // Take back whatever part reached the file, so no half record is left visible.
+            try? file.truncate(to: offset)
+            if sync == .always { try? file.sync() }
+            throw error
+        }
+        offset += bytes.count
+    }
+
+    /// Closes the active segment with a seal record (event count, last sequence, last hash).
+    func seal() throws(StorageError) {
+        let codec = RecordCodec(salt: header.salt, zstd: zstd)
+        let body = RecordCodec.sealBody(eventCount: segmentEvents, lastSequence: nextSequence - 1, hash: hash)
+        let (bytes, newHash) = codec.encode(kind: LogFormat.kindSeal, firstSequence: nextSequence, count: 0, body: body, previous: hash)
+        try writeDurably(bytes)
+        hash = newHash
+        file?.close()
+        file = nil
+        needsSegment = true
+        logger.info("segment sealed", metadata: ["wal.segment": "\(header.index)", "wal.events": "\(segmentEvents)"])
+    }
+
+    /// Creates the next segment: header written to a temporary file, synced, renamed into
+    /// place, and the folder synced, so a crash leaves either no segment or a whole header.
+    func startSegment() throws(StorageError) {
+        let next = SegmentHeader(
+            index: header.index + 1, firstSequence: nextSequence, salt: UInt64.random(in: 1...UInt64.max),
+            createdMilliseconds: WallClock.now().milliseconds, previousHash: hash)
+        let name = LogFormat.segmentName(index: next.index, firstSequence: next.firstSequence)
+        let path = directory + "/" + name
+        let tmp = path + ".tmp"
+        let f = try fs.create(tmp)
+        do {
+            try f.write(next.encode(), at: 0)
+            try f.sync()
+            f.close()
+            try fs.rename(tmp, path)
+            try fs.syncDirectory(directory)
+        } catch {
+            f.close()
+            try? fs.remove(tmp)
+            throw error
+        }
+        file = try fs.open(path)
+        header = next
+        offset = LogFormat.segmentHeaderSize
+        segmentEvents = 0
+        needsSegment = false
+        logger.info("segment started", metadata: ["wal.segment": "\(next.index)", "wal.first_sequence": "\(next.firstSequence)"])
+    }
+
+    /// Closes the active file.
+    public func close() {
+        file?.close()
+        file = nil
+    }
+}

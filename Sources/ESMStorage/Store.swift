@@ -1,0 +1,236 @@
+import ESMCore
+import Foundation
+import Logging
+
+/// Settings of a store.
+public struct StoreOptions: Sendable {
+    /// A segment is sealed and a new one started once it passes this size.
+    public var segmentSizeBytes: Int = 64 << 20
+    public var sync: SyncMode = .always
+    /// The most events one group commit writes as one record.
+    public var batchEventsMax: Int = 4096
+    public var fileSystem: any FileSystem = POSIXFileSystem()
+
+    public init() {}
+}
+
+/// The log and the state it projects, behind one lock, with group commit.
+///
+/// Requests are decided against the durable state plus the changes still waiting for their
+/// write (the overlay), so concurrent requests see each other in order. Gets and lists read only
+/// the durable state: nothing is visible before it is on disk, and a failed write leaves no
+/// trace. A single thread writes: it takes every change waiting, writes them as one record,
+/// syncs once, applies them to the durable state, and only then answers their requests.
+public final class Store: @unchecked Sendable {
+    public let directory: String
+    let options: StoreOptions
+    let logger: Logger
+    let writer: LogWriter
+
+    let condition = NSCondition()
+    // Guarded by `condition`:
+    var projection: Projection
+    var overlay: [String: (mapping: Mapping?, sequence: UInt64)] = [:]
+    var queue: [Waiting] = []
+    var nextSequence: UInt64
+    var lastTime: EventTime
+    var stopping = false
+    var stopped = false
+
+    struct Waiting {
+        var event: Event
+        var after: Mapping?
+        var continuation: CheckedContinuation<Mapping?, any Error>
+    }
+
+    /// The folder under the data folder that holds the log segments.
+    public static func logDirectory(_ dataDirectory: String) -> String { dataDirectory + "/wal" }
+
+    /// Opens (or creates) the store in `dataDirectory`, replaying the whole log.
+    /// - Throws: `StorageError` naming file, offset and sequence when the log is corrupt; a torn
+    ///   tail is cut and logged instead.
+    public init(dataDirectory: String, options: StoreOptions = StoreOptions(), logger: Logger) throws {
+        directory = dataDirectory
+        self.options = options
+        self.logger = logger
+        let wal = Store.logDirectory(dataDirectory)
+        try options.fileSystem.makeDirectory(wal)
+        var projection = Projection()
+        var replayError: ProjectionError?
+        let scan = try LogScanner(directory: wal, fileSystem: options.fileSystem).scan { event in
+            do throws(ProjectionError) { try projection.apply(event) } catch {
+                replayError = error
+                throw error
+            }
+        }
+        if let replayError { throw StorageError(.corruption, "replay: \(replayError)") }
+        if let first = scan.corruption.first {
+            throw StorageError(.corruption, "\(wal)/\(first.file) offset \(first.offset) (sequence \(first.sequence)): \(first.reason)")
+        }
+        writer = try LogWriter(directory: wal, scan: scan, segmentSizeBytes: options.segmentSizeBytes, sync: options.sync,
+                               fileSystem: options.fileSystem, logger: logger)
+        self.projection = projection
+        nextSequence = projection.lastSequence + 1
+        lastTime = projection.lastTime
+        logger.info("store opened", metadata: [
+            "wal.events": "\(projection.lastSequence)", "wal.segments": "\(scan.segments.count)",
+            "wal.head_hash": "\(scan.headHash.hex)", "esm.mappings": "\(projection.mappings.count)",
+        ])
+        let thread = Thread { [self] in commitLoop() }
+        thread.name = "esmlog-commit"
+        thread.start()
+    }
+
+    /// Decides a change against the current state, appends it durably, and returns the mapping
+    /// after it (nil when it was removed).
+    /// - Parameters:
+    ///   - uuid: the mapping the decision is about.
+    ///   - now: the wall-clock time; the event's time is never earlier than the last event's.
+    ///   - decide: the core's decision; `.success(nil)` means nothing changes and the answer is
+    ///     the mapping as it is.
+    /// - Throws: the decision's `AWSError`, or a `ServiceException` when the write failed.
+    public func perform(uuid: String, now: EventTime, _ decide: @escaping (any MappingLookup, EventTime) -> Result<Decision?, AWSError>) async throws -> Mapping? {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Mapping?, any Error>) in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopping else {
+                continuation.resume(throwing: AWSError.service("The service is shutting down."))
+                return
+            }
+            let view = OverlayView(store: self)
+            let time = max(now, lastTime)
+            switch decide(view, time) {
+            case .failure(let error):
+                continuation.resume(throwing: error)
+            case .success(nil):
+                continuation.resume(returning: view.mapping(uuid))
+            case .success(let decision?):
+                let event = decision.event(sequence: nextSequence)
+                let after: Mapping?
+                do { after = try Projector.next(view.mapping(decision.uuid), event) } catch {
+                    continuation.resume(throwing: AWSError.service("Internal error: \(error)"))
+                    return
+                }
+                nextSequence += 1
+                lastTime = max(lastTime, event.time)
+                overlay[decision.uuid] = (after, event.sequence)
+                queue.append(Waiting(event: event, after: after, continuation: continuation))
+                condition.signal()
+            }
+        }
+    }
+
+    /// Runs `body` on the durable state under the lock; keep it short.
+    public func read<T>(_ body: (Projection) throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body(projection)
+    }
+
+    /// The writer's chain hash and last durable sequence.
+    public var head: (sequence: UInt64, hash: ChainHash) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (projection.lastSequence, writer.hash)
+    }
+
+    func commitLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let n = min(queue.count, options.batchEventsMax)
+            let batch = Array(queue[0..<n])
+            queue.removeFirst(n)
+            condition.unlock()
+
+            do {
+                try writer.append(batch.map(\.event))
+            } catch {
+                fail(batch, error)
+                continue
+            }
+            condition.lock()
+            for w in batch {
+                do { try projection.apply(w.event) } catch {
+                    // The decider and projector disagree: a bug that must not go on writing.
+                    preconditionFailure("durable event does not apply: \(error)")
+                }
+                if overlay[w.event.uuid]?.sequence == w.event.sequence { overlay[w.event.uuid] = nil }
+            }
+            condition.unlock()
+            for w in batch { w.continuation.resume(returning: w.after) }
+        }
+    }
+
+    /// A failed write fails its batch and everything decided on top of it, and the state goes
+    /// back to what is durable.
+    func fail(_ batch: [Waiting], _ error: any Error) {
+        condition.lock()
+        let rest = queue
+        queue = []
+        overlay = [:]
+        nextSequence = projection.lastSequence + 1
+        condition.unlock()
+        logger.error("append failed", metadata: ["wal.error": "\(error)", "wal.events": "\(batch.count + rest.count)"])
+        for w in batch + rest {
+            w.continuation.resume(throwing: AWSError.service("The event could not be written to the log."))
+        }
+    }
+
+    /// Finishes every waiting write, stops the commit thread and closes the log.
+    public func close() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        condition.unlock()
+        writer.close()
+    }
+}
+
+/// The state a decision sees: durable mappings with in-flight changes laid over them.
+struct OverlayView: MappingLookup {
+    unowned let store: Store
+
+    func mapping(_ uuid: String) -> Mapping? {
+        if let pending = store.overlay[uuid] { return pending.mapping }
+        return store.projection.mappings[uuid]
+    }
+
+    private func merged(_ base: [Mapping], _ matches: (Mapping) -> Bool) -> [Mapping] {
+        var seen = Set<String>()
+        var out: [Mapping] = []
+        for m in base {
+            seen.insert(m.uuid)
+            let current = store.overlay[m.uuid].map(\.mapping) ?? m
+            if let current, matches(current) { out.append(current) }
+        }
+        for (uuid, pending) in store.overlay where !seen.contains(uuid) {
+            if let m = pending.mapping, matches(m) { out.append(m) }
+        }
+        return out
+    }
+
+    func mappings(eventSourceArn: String) -> [Mapping] {
+        merged(store.projection.mappings(eventSourceArn: eventSourceArn)) { $0.eventSourceArn == eventSourceArn }
+    }
+
+    func mappings(functionArn: String) -> [Mapping] {
+        merged(store.projection.mappings(functionArn: functionArn)) { $0.functionArn == functionArn }
+    }
+}
+
+/// The wall clock, read only at the edges.
+public enum WallClock {
+    public static func now() -> EventTime {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return EventTime(milliseconds: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
+    }
+}
