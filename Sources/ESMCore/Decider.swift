@@ -10,7 +10,7 @@ extension Projection: MappingLookup {
 }
 
 /// The facts of one request that are not in its body.
-public struct RequestContext: Sendable {
+public struct CommandContext: Sendable {
     public var time: EventTime
     public var actor: Actor
     /// The account id used in ARNs the server makes.
@@ -47,7 +47,7 @@ public enum Decider {
     /// - Parameters:
     ///   - body: the parsed request body.
     ///   - uuid: the new mapping's UUID, made by the caller (the core has no randomness).
-    public static func create(body: JSON, uuid: String, context: RequestContext, state: some MappingLookup) -> Result<Decision, AWSError> {
+    public static func create(body: JSON, uuid: String, context: CommandContext, state: some MappingLookup) -> Result<Decision, AWSError> {
         let request: JSONObject
         switch checkShape(body, RequestShapes.create, required: ["FunctionName"]) {
         case .success(let r): request = r
@@ -153,7 +153,7 @@ public enum Decider {
     // MARK: Update
 
     /// Decides UpdateEventSourceMapping.
-    public static func update(uuid: String, body: JSON, context: RequestContext, state: some MappingLookup) -> Result<Decision, AWSError> {
+    public static func update(uuid: String, body: JSON, context: CommandContext, state: some MappingLookup) -> Result<Decision, AWSError> {
         let request: JSONObject
         switch checkShape(body, RequestShapes.update, required: []) {
         case .success(let r): request = r
@@ -204,7 +204,7 @@ public enum Decider {
     /// Decides DeleteEventSourceMapping.
     /// - Returns: the decision, or nil when the mapping is already Deleting (delete is idempotent,
     ///   and the answer is the mapping as it is).
-    public static func delete(uuid: String, context: RequestContext, state: some MappingLookup) -> Result<Decision?, AWSError> {
+    public static func delete(uuid: String, context: CommandContext, state: some MappingLookup) -> Result<Decision?, AWSError> {
         guard let mapping = state.mapping(uuid) else { return .failure(.notFound) }
         if mapping.state == .deleting { return .success(nil) }
         guard !mapping.state.isTransitional else {

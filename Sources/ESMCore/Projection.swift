@@ -65,6 +65,8 @@ public struct Projection: Sendable {
     private var byCreated: [UInt64: String] = [:]
     private var bySource: [String: SortedSequences] = [:]
     private var byFunction: [String: SortedSequences] = [:]
+    /// Mappings in a transitional state, which the system owes an event.
+    private var transitionalUUIDs: Set<String> = []
 
     public init() {}
 
@@ -89,6 +91,7 @@ public struct Projection: Sendable {
         byCreated[s] = m.uuid
         if let arn = m.eventSourceArn { bySource[arn, default: SortedSequences()].insert(s) }
         byFunction[m.functionArn, default: SortedSequences()].insert(s)
+        if m.state.isTransitional { transitionalUUIDs.insert(m.uuid) }
     }
 
     private mutating func unindex(_ m: Mapping) {
@@ -101,6 +104,16 @@ public struct Projection: Sendable {
         }
         byFunction[m.functionArn]?.remove(s)
         if byFunction[m.functionArn]?.isEmpty == true { byFunction[m.functionArn] = nil }
+        transitionalUUIDs.remove(m.uuid)
+    }
+
+    /// The mappings in a transitional state since at least `delayMilliseconds` before `now`,
+    /// in creation order.
+    public func transitional(dueAt now: EventTime, delayMilliseconds: Int64) -> [String] {
+        transitionalUUIDs.compactMap { mappings[$0] }
+            .filter { $0.lastModified.milliseconds + delayMilliseconds <= now.milliseconds }
+            .sorted { $0.createdSequence < $1.createdSequence }
+            .map(\.uuid)
     }
 
     /// The mappings whose EventSourceArn is `arn`, in creation order.

@@ -1,1 +1,126 @@
-print("esmlog")
+import ArgumentParser
+import ESMCore
+import ESMServer
+import ESMStorage
+import Foundation
+import Logging
+
+@main
+struct ESMLog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "esmlog",
+        abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
+        subcommands: [Serve.self, Replay.self, Verify.self])
+}
+
+/// The data folder used when none is given: inside the working tree, ignored by git.
+let dataDirectoryDefault = "var/data"
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the ESM API on the AWS REST-JSON wire protocol.")
+
+    @Option(help: "Folder of the log (created if missing).")
+    var dataDir: String = dataDirectoryDefault
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port).")
+    var port: Int = 9321
+    @Option(help: "Account id used in the ARNs esmlog makes.")
+    var account: String = "000000000000"
+    @Option(help: "Seconds before Creating, Updating, Enabling, Disabling or Deleting moves on (0 allowed).")
+    var transitionDelay: Double = 1.0
+    @Option(help: "Durability: 'always' syncs before answering; 'none' is unsafe, for tests and benchmarks only.")
+    var sync: String = "always"
+    @Option(help: "A log segment is sealed once it passes this many bytes.")
+    var segmentSizeBytes: Int = 64 << 20
+    @Option(help: "Largest accepted request body, in bytes.")
+    var bodyBytesMax: Int = 256 * 1024
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard SyncMode(rawValue: sync) != nil else { throw ValidationError("--sync must be 'always' or 'none'") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard transitionDelay >= 0, transitionDelay <= 3600 else { throw ValidationError("--transition-delay must be 0...3600") }
+        guard segmentSizeBytes >= 4096 else { throw ValidationError("--segment-size-bytes must be at least 4096") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "esmlog")
+        var options = StoreOptions()
+        options.sync = SyncMode(rawValue: sync)!
+        options.segmentSizeBytes = segmentSizeBytes
+        if options.sync == .none { logger.warning("--sync none: acknowledged events can be lost in a crash") }
+        let store = try Store(dataDirectory: dataDir, options: options, logger: logger)
+        var api = APIConfiguration()
+        api.account = account
+        api.bodyBytesMax = bodyBytesMax
+        let host = self.host
+        try await Server.run(store: store, host: host, port: port, configuration: api,
+                             transitionDelaySeconds: transitionDelay, logger: logger) { port in
+            FileHandle.standardOutput.write(Data("esmlog listening on http://\(host):\(port)\n".utf8))
+        }
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild state from the log files alone and print it as GetEventSourceMapping would have.")
+
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+    @Option(help: "Stop after this sequence number (default: the whole log).")
+    var atSeq: UInt64?
+    @Option(help: "Output format: json.")
+    var format: String = "json"
+
+    func validate() throws {
+        guard format == "json" else { throw ValidationError("--format must be json") }
+    }
+
+    func run() throws {
+        var projection = Projection()
+        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan(through: atSeq) { event in
+            try projection.apply(event)
+        }
+        if let problem = scan.corruption.first {
+            throw ValidationError("log is corrupt: \(problem)")
+        }
+        if let atSeq, atSeq > projection.lastSequence {
+            throw ValidationError("--at-seq \(atSeq) is past the end of the log (last sequence \(projection.lastSequence))")
+        }
+        let mappings = projection.mappings.values.sorted { $0.uuid < $1.uuid }.map(\.response)
+        let out: JSON = ["Sequence": .number(Double(projection.lastSequence)), "EventSourceMappings": .array(mappings)]
+        print(out.canonicalString)
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every record, checksum and hash-chain link of the log; exit 1 on any problem.")
+
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+
+    func run() throws {
+        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
+        let events = scan.segments.reduce(0) { $0 + $1.events }
+        print("segments: \(scan.segments.count)")
+        print("events: \(events)")
+        print("head sequence: \(scan.lastSequence)")
+        print("head hash: \(scan.headHash.hex)")
+        for p in scan.problems { print("problem: \(p)") }
+        if scan.problems.isEmpty {
+            print("ok")
+        } else {
+            throw ExitCode(1)
+        }
+    }
+}

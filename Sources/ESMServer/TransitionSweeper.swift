@@ -1,0 +1,50 @@
+import ESMCore
+import ESMStorage
+import Logging
+
+/// Completes the transitions the system owes: a mapping that has been Creating, Enabling,
+/// Updating, Disabling or Deleting for `delay` moves on, with an event of its own.
+///
+/// It works from the projection alone, so transitions pending at a crash are completed after
+/// restart, and a completion whose write failed is tried again on the next pass.
+public actor TransitionSweeper {
+    let store: Store
+    let delayMilliseconds: Int64
+    let logger: Logger
+    /// How often the sweeper looks; short, so a zero delay is near immediate.
+    static let intervalMilliseconds: Int64 = 20
+
+    public init(store: Store, delaySeconds: Double, logger: Logger) {
+        self.store = store
+        self.delayMilliseconds = Int64((delaySeconds * 1000).rounded())
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            await sweep(now: WallClock.now())
+            try? await Task.sleep(for: .milliseconds(TransitionSweeper.intervalMilliseconds))
+        }
+    }
+
+    /// Completes every transition due at `now`.
+    public func sweep(now: EventTime) async {
+        let due = store.read { p in p.transitional(dueAt: now, delayMilliseconds: delayMilliseconds) }
+        guard !due.isEmpty else { return }
+        let store = self.store, logger = self.logger
+        await withTaskGroup(of: Void.self) { group in
+            for uuid in due {
+                group.addTask {
+                    do {
+                        _ = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
+                            .success(Decider.completeTransition(uuid: uuid, time: time, state: view))
+                        }
+                    } catch {
+                        logger.warning("transition not completed", metadata: ["esm.uuid": "\(uuid)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+}
