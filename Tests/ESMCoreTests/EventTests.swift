@@ -1,0 +1,29 @@
+import Testing
+@testable import ESMCore
+
+@Suite struct EventTests {
+    static let changes: [Change] = [
+        .created(configuration: JSONObject([("BatchSize", 10)]), enabled: true, state: .creating, reason: "USER_INITIATED",
+                 tags: JSONObject([("team", "a")]), request: JSONObject([("FunctionName", "f")])),
+        .updated(set: JSONObject([("BatchSize", 50)]), unset: ["FilterCriteria"], enabled: false, state: .disabling,
+                 request: JSONObject([("Enabled", false)])),
+        .deleteRequested,
+        .stateChanged(from: .creating, to: .enabled),
+        .removed,
+    ]
+
+    @Test(arguments: changes)
+    func jsonRoundTrips(_ change: Change) throws {
+        for actor in [testActor, nil] {
+            let e = Event(sequence: 7, time: EventTime(milliseconds: 1234), uuid: uuid(1), actor: actor, change: change)
+            let bytes = e.json.canonicalBytes
+            #expect(try Event(json: JSON.parse(bytes)) == e)
+        }
+    }
+
+    @Test func unknownVersionIsRefused() throws {
+        var o = Event(sequence: 1, time: EventTime(milliseconds: 1), uuid: uuid(1), actor: nil, change: .removed).json.objectValue!
+        o["EventVersion"] = .number(Double(Event.formatVersion + 1))
+        #expect(throws: EventDecodingError.self) { try Event(json: .object(o)) }
+    }
+}

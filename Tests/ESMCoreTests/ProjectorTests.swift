@@ -1,0 +1,189 @@
+import Testing
+@testable import ESMCore
+
+@Suite struct ProjectorTests {
+    let sqs: JSON = ["EventSourceArn": .string(sqsArn), "FunctionName": "fn"]
+
+    @Test func createSettlesOnEnabled() throws {
+        var h = Harness()
+        let m = try h.create(sqs, uuid: uuid(1)).get()
+        #expect(m.state == .creating)
+        #expect(try h.settle(uuid(1)) == .enabled)
+    }
+
+    @Test func createDisabledStartsDisabledAndOwesNothing() throws {
+        var h = Harness()
+        var body = sqs.objectValue!
+        body["Enabled"] = false
+        #expect(try h.create(.object(body), uuid: uuid(1)).get().state == .disabled)
+        #expect(Decider.completeTransition(uuid: uuid(1), time: EventTime(milliseconds: h.tick()), state: h.projection) == nil)
+    }
+
+    @Test func everyUserTransitionAndItsSettlement() throws {
+        var h = Harness()
+        _ = try h.create(sqs, uuid: uuid(1)).get()
+        try h.settle(uuid(1))
+        #expect(try h.update(uuid(1), ["BatchSize": 5]).get().state == .updating)
+        #expect(try h.settle(uuid(1)) == .enabled)
+        #expect(try h.update(uuid(1), ["Enabled": false]).get().state == .disabling)
+        #expect(try h.settle(uuid(1)) == .disabled)
+        #expect(try h.update(uuid(1), ["BatchSize": 6]).get().state == .updating)
+        #expect(try h.settle(uuid(1)) == .disabled)
+        #expect(try h.update(uuid(1), ["Enabled": true]).get().state == .enabling)
+        #expect(try h.settle(uuid(1)) == .enabled)
+        #expect(try h.delete(uuid(1)).get()?.state == .deleting)
+        #expect(try h.settle(uuid(1)) == nil)
+        #expect(h.projection.mappings.isEmpty)
+    }
+
+    @Test(arguments: [MappingState.creating, .updating, .enabling, .disabling])
+    func updateAndDeleteDuringATransitionAreInUse(_ state: MappingState) throws {
+        var h = Harness()
+        var body = sqs.objectValue!
+        body["Enabled"] = .bool(state != .enabling)
+        _ = try h.create(.object(body), uuid: uuid(1)).get()
+        if state != .creating {
+            if state != .enabling { try h.settle(uuid(1)) }
+            let change: JSON = switch state {
+            case .updating: ["BatchSize": 3]
+            case .enabling: ["Enabled": true]
+            default: ["Enabled": false]
+            }
+            #expect(try h.update(uuid(1), change).get().state == state)
+        }
+        #expect(try h.update(uuid(1), ["BatchSize": 4]) == .failure(.inUse("Cannot update the event source mapping because it is in use.")))
+        #expect(try h.delete(uuid(1)) == .failure(.inUse("Cannot delete the event source mapping because it is in use.")))
+    }
+
+    @Test func deleteWhileDeletingIsIdempotentAndWritesNothing() throws {
+        var h = Harness()
+        _ = try h.create(sqs, uuid: uuid(1)).get()
+        try h.settle(uuid(1))
+        _ = try h.delete(uuid(1)).get()
+        let before = h.projection.lastSequence
+        #expect(try h.delete(uuid(1)).get()?.state == .deleting)
+        #expect(h.projection.lastSequence == before)
+    }
+
+    @Test func lastModifiedMovesOnEveryEventAndNeverGoesBack() throws {
+        var h = Harness()
+        _ = try h.create(sqs, uuid: uuid(1)).get()
+        let created = h.projection.mappings[uuid(1)]!.lastModified
+        // A clock that went back still gives a later LastModified.
+        let d = Decider.completeTransition(uuid: uuid(1), time: EventTime(milliseconds: 5), state: h.projection)!
+        try h.apply(d)
+        #expect(h.projection.mappings[uuid(1)]!.lastModified == created.successor)
+    }
+
+    @Test func unknownUUIDIsNotFound() throws {
+        var h = Harness()
+        #expect(try h.update(uuid(9), ["BatchSize": 1]) == .failure(.notFound))
+        #expect(try h.delete(uuid(9)) == .failure(.notFound))
+    }
+
+    @Test func eventsThatDoNotFitAreRefused() throws {
+        var p = Projection()
+        let t = EventTime(milliseconds: 1)
+        #expect(throws: ProjectionError.self) {
+            try p.apply(Event(sequence: 1, time: t, uuid: uuid(1), actor: nil, change: .removed))
+        }
+        #expect(throws: ProjectionError.self) {
+            try p.apply(Event(sequence: 2, time: t, uuid: uuid(1), actor: nil, change: .deleteRequested))
+        }
+        let created = Change.created(configuration: JSONObject(), enabled: true, state: .creating, reason: "r", tags: JSONObject(), request: JSONObject())
+        try p.apply(Event(sequence: 1, time: t, uuid: uuid(1), actor: nil, change: created))
+        #expect(throws: ProjectionError.self) {
+            try p.apply(Event(sequence: 2, time: t, uuid: uuid(1), actor: nil, change: created))
+        }
+        #expect(throws: ProjectionError.self) {
+            try p.apply(Event(sequence: 2, time: t, uuid: uuid(1), actor: nil, change: .stateChanged(from: .disabling, to: .disabled)))
+        }
+    }
+
+    @Test func replayOfTheSameEventsGivesTheSameState() throws {
+        var h = Harness()
+        var events: [Event] = []
+        for i in 1...20 {
+            let d = try Decider.create(body: ["EventSourceArn": .string(sqsArn + "\(i)"), "FunctionName": "fn"], uuid: uuid(i),
+                                       context: context(h.tick()), state: h.projection).get()
+            events.append(try h.apply(d))
+            if i % 3 == 0, let t = Decider.completeTransition(uuid: uuid(i), time: EventTime(milliseconds: h.tick()), state: h.projection) {
+                events.append(try h.apply(t))
+            }
+        }
+        var again = Projection()
+        for e in events { try again.apply(e) }
+        #expect(again.all.map(\.response) == h.projection.all.map(\.response))
+        #expect(again.lastSequence == h.projection.lastSequence)
+    }
+}
+
+@Suite struct ListTests {
+    func filled(_ n: Int) throws -> Harness {
+        var h = Harness()
+        for i in 1...n {
+            let arn = i % 2 == 0 ? sqsArn : sqsArn + "-odd\(i)"
+            _ = try h.create(["EventSourceArn": .string(arn + "\(i % 2 == 0 ? "-\(i)" : "")"), "FunctionName": .string(i % 3 == 0 ? "three" : "other")],
+                             uuid: uuid(i)).get()
+        }
+        return h
+    }
+
+    func pages(_ p: Projection, source: String? = nil, function: String? = nil, limit: Int) -> [[String]] {
+        var out: [[String]] = []
+        var after: UInt64?
+        repeat {
+            let (page, next) = p.page(eventSourceArn: source, functionArn: function, after: after, limit: limit)
+            out.append(page.map(\.uuid))
+            after = next
+        } while after != nil
+        return out
+    }
+
+    @Test func pagingSeesEveryMappingOnceAndNextMarkerOnlyWhenMoreRemain() throws {
+        let h = try filled(250)
+        let all = pages(h.projection, limit: 100)
+        #expect(all.map(\.count) == [100, 100, 50])
+        #expect(Set(all.flatMap { $0 }).count == 250)
+        #expect(pages(h.projection, limit: 50).count == 5)
+        let exact = try filled(100)
+        #expect(exact.projection.page(eventSourceArn: nil, functionArn: nil, after: nil, limit: 100).next == nil)
+    }
+
+    @Test func writesBetweenPagesNeitherRepeatNorSkipExistingMappings() throws {
+        var h = try filled(30)
+        var seen: [String] = []
+        var after: UInt64?
+        var created = 1000
+        repeat {
+            let (page, next) = h.projection.page(eventSourceArn: nil, functionArn: nil, after: after, limit: 7)
+            seen += page.map(\.uuid)
+            after = next
+            // Between pages: delete a mapping not yet seen and create a new one.
+            created += 1
+            _ = try h.create(["EventSourceArn": .string(sqsArn + "-new\(created)"), "FunctionName": "fn"], uuid: uuid(created)).get()
+        } while after != nil
+        #expect(Set(seen).count == seen.count)
+        for i in 1...30 { #expect(seen.contains(uuid(i))) }
+    }
+
+    @Test func filtersCombineAndUnknownValuesGiveEmptyPages() throws {
+        let h = try filled(30)
+        let fn = FunctionReference("three", region: "us-east-1", account: "123456789012").arn
+        let byFunction = pages(h.projection, function: fn, limit: 100).flatMap { $0 }
+        #expect(byFunction.count == 10)
+        let bySource = h.projection.page(eventSourceArn: sqsArn + "-6", functionArn: nil, after: nil, limit: 100).mappings
+        #expect(bySource.map(\.uuid) == [uuid(6)])
+        #expect(h.projection.page(eventSourceArn: sqsArn + "-6", functionArn: fn, after: nil, limit: 100).mappings.map(\.uuid) == [uuid(6)])
+        #expect(h.projection.page(eventSourceArn: sqsArn + "-8", functionArn: fn, after: nil, limit: 100).mappings.isEmpty)
+        #expect(h.projection.page(eventSourceArn: "arn:aws:sqs:us-east-1:1:none", functionArn: nil, after: nil, limit: 10).mappings.isEmpty)
+    }
+
+    @Test func functionNameFormsResolveToTheSameArn() {
+        let forms = ["my-fn", "123456789012:function:my-fn", "arn:aws:lambda:us-east-1:123456789012:function:my-fn"]
+        let arns = Set(forms.map { FunctionReference($0, region: "us-east-1", account: "123456789012").arn })
+        #expect(arns == ["arn:aws:lambda:us-east-1:123456789012:function:my-fn"])
+        #expect(FunctionReference("my-fn:$LATEST", region: "eu-west-1", account: "1").arn == "arn:aws:lambda:eu-west-1:1:function:my-fn:$LATEST")
+        #expect(FunctionReference("my-fn:prod", region: "us-east-1", account: "1").arn == "arn:aws:lambda:us-east-1:1:function:my-fn:prod")
+    }
+}
