@@ -308,6 +308,12 @@ public struct RecordCodec {
         guard Array(hash.bytes[0..<16]) == Array(stored[40..<56]) else {
             return .failure(.damaged("hash chain mismatch"))
         }
+        // Padding is outside the checksum, so it must be exactly zeros to count as written.
+        let paddedEnd = offset + LogFormat.aligned(length)
+        if paddedEnd > file.count { return .failure(.incomplete("record padding cut short")) }
+        guard file[(offset + length)..<paddedEnd].allSatisfy({ $0 == 0 }) else {
+            return .failure(.damaged("non-zero bytes in record padding"))
+        }
         return .success(Record(kind: kind, firstSequence: first, count: count, body: body, hash: hash,
                                storedSize: LogFormat.aligned(length)))
     }
