@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ESMCoreTests", dependencies: ["ESMCore"]),
-        .testTarget(name: "ESMStorageTests", dependencies: ["ESMStorage", "ESMCore"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ESMStorageTests", dependencies: ["ESMStorage", "ESMCore"]),
+        .testTarget(name: "ESMServerTests", dependencies: ["ESMServer"]),
     ]
 )

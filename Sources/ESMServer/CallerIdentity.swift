@@ -8,6 +8,11 @@ public struct CallerIdentity: Sendable, Equatable {
     public var accessKeyId: String
     public var region: String
 
+    public init(accessKeyId: String, region: String) {
+        self.accessKeyId = accessKeyId
+        self.region = region
+    }
+
     public init(authorization: String?) {
         accessKeyId = ""
         region = CallerIdentity.regionDefault
