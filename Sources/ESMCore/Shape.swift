@@ -29,6 +29,16 @@ public indirect enum Shape: Sendable {
     }
 }
 
+extension Shape {
+    /// Whether the shape is a single value (reported inside its list or map's message).
+    var isScalar: Bool {
+        switch self {
+        case .integer, .boolean, .string, .enumeration, .timestamp: true
+        case .list, .map, .structure: false
+        }
+    }
+}
+
 /// A whole-string pattern from the model, with the text AWS prints for it.
 public struct Pattern: Sendable {
     public var text: String
@@ -89,9 +99,21 @@ public struct ShapeChecker {
             guard let a = value.arrayValue else { throw mismatch(path, "list", value) }
             var out: [JSON] = []
             out.reserveCapacity(a.count)
-            for (i, v) in a.enumerated() {
-                // Null list items are kept as null so that the service rules can refuse them.
-                out.append(try check(v, item, path: "\(path).\(i + 1).member") ?? .null)
+            if item.isScalar {
+                // AWS reports a bad item of a scalar list once, on the list, with the item's rules
+                // nested: "Member must satisfy constraint: [Member must satisfy enum value set: ...]".
+                var items = ShapeChecker()
+                for (i, v) in a.enumerated() {
+                    out.append(try items.check(v, item, path: "\(path).\(i + 1).member") ?? .null)
+                }
+                if !items.rules.isEmpty {
+                    violate(path, ShapeChecker.show(value), "Member must satisfy constraint: [\(items.rules.joined(separator: ", "))]")
+                }
+            } else {
+                for (i, v) in a.enumerated() {
+                    // Null list items are kept as null so that the service rules can refuse them.
+                    out.append(try check(v, item, path: "\(path).\(i + 1).member") ?? .null)
+                }
             }
             if let lo, a.count < lo { violate(path, ShapeChecker.show(value), "Member must have length greater than or equal to \(lo)") }
             if let hi, a.count > hi { violate(path, ShapeChecker.show(value), "Member must have length less than or equal to \(hi)") }
@@ -99,9 +121,16 @@ public struct ShapeChecker {
         case .map(let keyShape, let valueShape, let lo, let hi):
             guard let o = value.objectValue else { throw mismatch(path, "map", value) }
             var out = JSONObject()
+            var keys = ShapeChecker(), values = ShapeChecker()
             for m in o {
-                _ = try check(.string(m.key), keyShape, path: "\(path).key")
-                out[m.key] = try check(m.value, valueShape, path: "\(path).\(m.key).member") ?? .null
+                _ = try keys.check(.string(m.key), keyShape, path: "\(path).key")
+                out[m.key] = try values.check(m.value, valueShape, path: "\(path).\(m.key).member") ?? .null
+            }
+            if !keys.rules.isEmpty {
+                violate(path, ShapeChecker.show(value), "Map keys must satisfy constraint: [\(keys.rules.joined(separator: ", "))]")
+            }
+            if !values.rules.isEmpty {
+                violate(path, ShapeChecker.show(value), "Map value must satisfy constraint: [\(values.rules.joined(separator: ", "))]")
             }
             if let lo, o.count < lo { violate(path, ShapeChecker.show(value), "Member must have length greater than or equal to \(lo)") }
             if let hi, o.count > hi { violate(path, ShapeChecker.show(value), "Member must have length less than or equal to \(hi)") }
@@ -118,8 +147,12 @@ public struct ShapeChecker {
         }
     }
 
+    /// The distinct rules broken, in order: what a nested "[...]" message lists.
+    var rules: [String] = []
+
     mutating func violate(_ path: String, _ shown: String, _ rule: String) {
         violations.append("Value '\(shown)' at '\(path)' failed to satisfy constraint: \(rule)")
+        if !rules.contains(rule) { rules.append(rule) }
     }
 
     /// Adds a violation for a required member that is absent.
