@@ -18,7 +18,7 @@ import zstandard
 
 MAGIC = b"ESMLOGv1"
 HEADER = 96
-RECORD = 56
+RECORD = 24
 
 
 def crc32c(data, crc=0):
@@ -51,31 +51,32 @@ def read_log(data_dir):
             raise LogError(f"{name}: header fields disagree")
         if data[48:80] != chain or first != expected_seq:
             raise LogError(f"{name}: does not continue the chain")
-        offset, sealed, events = HEADER, False, 0
+        offset, sealed, events, dictionary = HEADER, False, 0, None
         while offset < len(data):
             if sealed:
                 raise LogError(f"{name}@{offset}: bytes after the seal")
-            length, crc, complement = struct.unpack_from("<III", data, offset)
-            if complement != (~length & 0xFFFFFFFF) or length < RECORD or offset + length > len(data):
+            length, crc, check = struct.unpack_from("<IIH", data, offset)
+            if check != (~(length ^ (length >> 16)) & 0xFFFF) or length < RECORD or offset + length > len(data):
                 raise LogError(f"{name}@{offset}: bad length")
             record = data[offset:offset + length]
             if crc32c(record[8:], crc32c(record[0:4], crc32c(struct.pack("<Q", salt)))) != crc:
                 raise LogError(f"{name}@{offset}: CRC mismatch")
-            kind, codec, _z, rec_first, count, raw_size, dictionary, _z2 = struct.unpack_from("<BBHQIIII", record, 12)
+            kind, codec, seq_offset = struct.unpack_from("<BBI", record, 10)
             body = record[RECORD:]
             if codec == 1:
-                body = zstandard.ZstdDecompressor().decompress(body, max_output_size=raw_size)
-            if len(body) != raw_size or dictionary != 0:
-                raise LogError(f"{name}@{offset}: body size or dictionary")
-            link = hashlib.sha256(chain + record[12:40] + body).digest()
-            if link[:16] != record[40:56]:
+                body = zstandard.ZstdDecompressor().decompress(body)
+            elif codec == 2:
+                if dictionary is None:
+                    raise LogError(f"{name}@{offset}: dictionary record missing")
+                body = zstandard.ZstdDecompressor(dict_data=dictionary).decompress(body)
+            elif codec != 0:
+                raise LogError(f"{name}@{offset}: unknown codec {codec}")
+            link = hashlib.sha256(chain + record[10:16] + body).digest()
+            if link[:8] != record[16:24]:
                 raise LogError(f"{name}@{offset}: chain link mismatch")
-            padded = (length + 7) & ~7
-            if any(data[offset + length:offset + padded]):
-                raise LogError(f"{name}@{offset}: non-zero padding")
             if kind == 1:
-                if rec_first != expected_seq:
-                    raise LogError(f"{name}@{offset}: sequence {rec_first}, expected {expected_seq}")
+                if first + seq_offset != expected_seq:
+                    raise LogError(f"{name}@{offset}: sequence {first + seq_offset}, expected {expected_seq}")
                 i = 0
                 while i < len(body):
                     (n,) = struct.unpack_from("<I", body, i)
@@ -91,10 +92,12 @@ def read_log(data_dir):
                 if (n_events, last_seq, body[16:48]) != (events, expected_seq - 1, chain):
                     raise LogError(f"{name}@{offset}: seal disagrees")
                 sealed = True
+            elif kind == 3:
+                dictionary = zstandard.ZstdCompressionDict(body)
             else:
                 raise LogError(f"{name}@{offset}: unknown kind {kind}")
             chain = link
-            offset += padded
+            offset += length
         summary.append((name, events, sealed))
     read_log.summary = (summary, expected_seq - 1, chain.hex())
 

@@ -37,6 +37,8 @@ public struct SegmentSummary: Sendable {
     public var lastTime: EventTime?
     /// Event body bytes before compression.
     public var rawBytes: Int
+    /// Dictionary records in the segment.
+    public var dictionaries: Int
 }
 
 /// The result of reading a whole log.
@@ -49,6 +51,8 @@ public struct LogScan: Sendable {
     public var headHash = ChainHash.genesis
     /// The last event's time.
     public var lastTime: EventTime?
+    /// The dictionary in force at the end of the last segment, which a writer continues with.
+    public var dictionary: ZstdDictionary?
 
     /// The torn tail, when that is the only problem.
     public var tornTail: LogProblem? {
@@ -95,7 +99,7 @@ public struct LogScanner {
             let bytes = try fs.read(directory + "/" + name)
             var summary = SegmentSummary(
                 name: name, header: nil, fileSize: bytes.count, validEnd: 0, sealed: false, records: 0, events: 0,
-                firstSequence: nil, lastSequence: nil, firstTime: nil, lastTime: nil, rawBytes: 0)
+                firstSequence: nil, lastSequence: nil, firstTime: nil, lastTime: nil, rawBytes: 0, dictionaries: 0)
             func problem(_ kind: LogProblem.Kind, _ offset: Int, _ reason: String) {
                 result.problems.append(LogProblem(kind: kind, file: name, offset: offset, sequence: expectedSequence, reason: reason))
                 delivering = false
@@ -129,7 +133,8 @@ public struct LogScanner {
                 expectedSequence = header.firstSequence
             }
 
-            let codec = RecordCodec(salt: header.salt, zstd: zstd)
+            let codec = RecordCodec(salt: header.salt, segmentFirstSequence: header.firstSequence, zstd: zstd)
+            var dictionary: ZstdDictionary?
             var offset = LogFormat.segmentHeaderSize
             summary.validEnd = offset
             while offset < bytes.count {
@@ -137,7 +142,7 @@ public struct LogScanner {
                     problem(.corruption, offset, "\(bytes.count - offset) bytes after the seal record")
                     break
                 }
-                switch codec.decode(bytes, at: offset, previous: hash) {
+                switch codec.decode(bytes, at: offset, previous: hash, dictionary: dictionary) {
                 case .failure(let failure):
                     let torn = isLast && LogScanner.looksTorn(bytes, from: offset, failure: failure)
                         && !LogScanner.validRecordFollows(bytes, after: offset, codec: codec)
@@ -153,8 +158,16 @@ public struct LogScanner {
                             || Array(record.body[16..<48]) != hash.bytes {
                             problem(.corruption, offset, "seal record does not match the segment's events")
                         }
+                    } else if record.kind == LogFormat.kindDictionary {
+                        guard let d = ZstdDictionary(record.body) else {
+                            problem(.corruption, offset, "dictionary record does not hold a zstd dictionary")
+                            offset = bytes.count
+                            continue
+                        }
+                        dictionary = d
+                        summary.dictionaries += 1
                     } else {
-                        guard record.firstSequence == expectedSequence, record.count > 0 else {
+                        guard record.firstSequence == expectedSequence else {
                             problem(.corruption, offset, "record starts at sequence \(record.firstSequence)")
                             offset = bytes.count
                             continue
@@ -189,6 +202,7 @@ public struct LogScanner {
                     summary.validEnd = offset
                 }
             }
+            if isLast { result.dictionary = dictionary }
             if !isLast && !summary.sealed && summary.header != nil {
                 problem(.corruption, summary.validEnd, "segment is not sealed but later segments exist")
             }
@@ -213,15 +227,13 @@ public struct LogScanner {
     /// Whether any whole, checksummed record of this segment starts after `offset`: if one does,
     /// the failed record is not the last write, so it is damage rather than a torn tail.
     static func validRecordFollows(_ bytes: [UInt8], after offset: Int, codec: RecordCodec) -> Bool {
-        var o = offset + LogFormat.alignment
+        var o = offset + 1
         while o + LogFormat.recordHeaderSize <= bytes.count {
-            let length = Int(bytes.readLE(UInt32.self, at: o))
-            if length >= LogFormat.recordHeaderSize, o + length <= bytes.count,
-                ~UInt32(length) == bytes.readLE(UInt32.self, at: o + 8),
-                codec.checksum(Array(bytes[o..<(o + length)]), length: length) == bytes.readLE(UInt32.self, at: o + 4) {
+            if let length = RecordCodec.plausibleLength(bytes, at: o), o + length <= bytes.count,
+                codec.checksum(bytes[o..<(o + length)]) == bytes.readLE(UInt32.self, at: o + 4) {
                 return true
             }
-            o += LogFormat.alignment
+            o += 1
         }
         return false
     }

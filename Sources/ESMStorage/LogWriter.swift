@@ -1,4 +1,6 @@
+import Dispatch
 import ESMCore
+import Foundation
 import Logging
 
 /// How appends reach the disk.
@@ -11,7 +13,8 @@ public enum SyncMode: String, Sendable, CaseIterable {
 
 /// Appends records to the active segment of a log and starts new segments.
 ///
-/// Not thread-safe: the store's commit thread is its only caller.
+/// Not thread-safe: the store's commit thread is its only caller. Dictionary training runs on
+/// another thread and hands its result over through a lock.
 public final class LogWriter {
     public let directory: String
     public let segmentSizeBytes: Int
@@ -31,6 +34,10 @@ public final class LogWriter {
     /// Whether the active segment still has to be created (first use, or after a seal).
     var needsSegment: Bool
 
+    /// The dictionary events are compressed with; written into every segment that uses it.
+    public private(set) var dictionary: ZstdDictionary?
+    var trainer: DictionaryTrainer
+
     /// Opens the log for appending, after a scan has read it and found no corruption.
     ///
     /// A torn tail is cut here: the cut bytes are kept beside the segment in a file named
@@ -43,12 +50,14 @@ public final class LogWriter {
         self.sync = sync
         self.fs = fileSystem
         self.logger = logger
+        trainer = DictionaryTrainer(logger: logger)
         try fileSystem.makeDirectory(directory)
         for name in try fileSystem.list(directory) where name.hasSuffix(".tmp") {
             try fileSystem.remove(directory + "/" + name)
         }
         hash = scan.headHash
         nextSequence = scan.lastSequence + 1
+        dictionary = scan.dictionary
         guard let last = scan.segments.last, let lastHeader = last.header else {
             header = SegmentHeader(index: 0, firstSequence: 1, salt: 0, createdMilliseconds: 0, previousHash: .genesis)
             offset = 0
@@ -91,10 +100,16 @@ public final class LogWriter {
     public func append(_ events: [Event]) throws(StorageError) {
         precondition(!events.isEmpty && events[0].sequence == nextSequence, "events must continue the log")
         if needsSegment { try startSegment() }
-        let codec = RecordCodec(salt: header.salt, zstd: zstd)
-        let (bytes, newHash) = codec.encode(
-            kind: LogFormat.kindEvents, firstSequence: nextSequence, count: events.count,
-            body: RecordCodec.eventsBody(events), previous: hash)
+        if let trained = trainer.take() { try adopt(trained) }
+        let jsons = events.map { $0.json.canonicalBytes }
+        var body: [UInt8] = []
+        body.reserveCapacity(jsons.reduce(0) { $0 + $1.count + 4 })
+        for j in jsons {
+            body.appendLE(UInt32(j.count))
+            body.append(contentsOf: j)
+        }
+        let (bytes, newHash) = codec.encode(kind: LogFormat.kindEvents, firstSequence: nextSequence, body: body,
+                                            dictionary: dictionary, previous: hash)
         guard bytes.count <= LogFormat.recordSizeBytesMax else {
             throw StorageError(.invalidArgument, "record of \(bytes.count) bytes is over the limit")
         }
@@ -102,11 +117,24 @@ public final class LogWriter {
         hash = newHash
         nextSequence += UInt64(events.count)
         segmentEvents += UInt64(events.count)
+        trainer.observe(jsons, hasDictionary: dictionary != nil)
         if offset >= segmentSizeBytes {
             // The events are durable whatever happens here; a failed seal is retried on the
             // next append (the unsealed segment is still valid to append to).
             do { try seal() } catch { logger.warning("segment seal failed", metadata: ["wal.error": "\(error)"]) }
         }
+    }
+
+    var codec: RecordCodec { RecordCodec(salt: header.salt, segmentFirstSequence: header.firstSequence, zstd: zstd) }
+
+    /// Starts using a newly trained dictionary: its record is written and synced on its own,
+    /// before any record that needs it, so a torn write can never leave a record without it.
+    func adopt(_ trained: ZstdDictionary) throws(StorageError) {
+        let (bytes, newHash) = codec.encode(kind: LogFormat.kindDictionary, firstSequence: nextSequence, body: trained.bytes, previous: hash)
+        try writeDurably(bytes)
+        hash = newHash
+        dictionary = trained
+        logger.info("dictionary adopted", metadata: ["wal.dictionary_id": "\(trained.id)", "wal.dictionary_bytes": "\(trained.bytes.count)"])
     }
 
     func writeDurably(_ bytes: [UInt8]) throws(StorageError) {
@@ -125,9 +153,8 @@ public final class LogWriter {
 
     /// Closes the active segment with a seal record (event count, last sequence, last hash).
     func seal() throws(StorageError) {
-        let codec = RecordCodec(salt: header.salt, zstd: zstd)
         let body = RecordCodec.sealBody(eventCount: segmentEvents, lastSequence: nextSequence - 1, hash: hash)
-        let (bytes, newHash) = codec.encode(kind: LogFormat.kindSeal, firstSequence: nextSequence, count: 0, body: body, previous: hash)
+        let (bytes, newHash) = codec.encode(kind: LogFormat.kindSeal, firstSequence: nextSequence, body: body, previous: hash)
         try writeDurably(bytes)
         hash = newHash
         file?.close()
@@ -136,18 +163,27 @@ public final class LogWriter {
         logger.info("segment sealed", metadata: ["wal.segment": "\(header.index)", "wal.events": "\(segmentEvents)"])
     }
 
-    /// Creates the next segment: header written to a temporary file, synced, renamed into
-    /// place, and the folder synced, so a crash leaves either no segment or a whole header.
+    /// Creates the next segment: header (and the dictionary in force, so that every segment can
+    /// be read on its own) written to a temporary file, synced, renamed into place, and the folder
+    /// synced, so a crash leaves either no segment or a whole one.
     func startSegment() throws(StorageError) {
         let next = SegmentHeader(
             index: header.index + 1, firstSequence: nextSequence, salt: UInt64.random(in: 1...UInt64.max),
             createdMilliseconds: WallClock.now().milliseconds, previousHash: hash)
+        var bytes = next.encode()
+        var newHash = hash
+        if let dictionary {
+            let codec = RecordCodec(salt: next.salt, segmentFirstSequence: next.firstSequence, zstd: zstd)
+            let (record, h) = codec.encode(kind: LogFormat.kindDictionary, firstSequence: nextSequence, body: dictionary.bytes, previous: hash)
+            bytes += record
+            newHash = h
+        }
         let name = LogFormat.segmentName(index: next.index, firstSequence: next.firstSequence)
         let path = directory + "/" + name
         let tmp = path + ".tmp"
         let f = try fs.create(tmp)
         do {
-            try f.write(next.encode(), at: 0)
+            try f.write(bytes, at: 0)
             try f.sync()
             f.close()
             try fs.rename(tmp, path)
@@ -159,7 +195,8 @@ public final class LogWriter {
         }
         file = try fs.open(path)
         header = next
-        offset = LogFormat.segmentHeaderSize
+        offset = bytes.count
+        hash = newHash
         segmentEvents = 0
         needsSegment = false
         logger.info("segment started", metadata: ["wal.segment": "\(next.index)", "wal.first_sequence": "\(next.firstSequence)"])
@@ -169,5 +206,66 @@ public final class LogWriter {
     public func close() {
         file?.close()
         file = nil
+    }
+}
+
+/// Keeps a sample of recent events and trains zstd dictionaries from it on a background thread.
+///
+/// Single events are a few hundred bytes of JSON, too small for zstd to find much to share
+/// within one; a dictionary trained on earlier events supplies what they share (member names,
+/// ARNs, user agents) and brings an event from about 340 to about 70 bytes.
+final class DictionaryTrainer: @unchecked Sendable {
+    /// The dictionary size: large enough for the shapes of every kind of event.
+    static let capacityBytes = 16 * 1024
+    /// Events sampled before the first dictionary is trained.
+    static let firstTrainingEvents = 512
+    /// Events between later trainings, so the dictionary follows the workload.
+    static let retrainingEvents = 50_000
+    static let sampleEventsMax = 4096
+
+    let logger: Logger
+    private var samples: [[UInt8]] = []
+    private var next = 0
+    private var sinceTraining = 0
+    private let lock = NSLock()
+    private var training = false
+    private var ready: ZstdDictionary?
+
+    init(logger: Logger) { self.logger = logger }
+
+    /// Records written events; starts a training when enough have passed.
+    func observe(_ events: [[UInt8]], hasDictionary: Bool) {
+        for e in events {
+            if samples.count < DictionaryTrainer.sampleEventsMax { samples.append(e) } else { samples[next] = e }
+            next = (next + 1) % DictionaryTrainer.sampleEventsMax
+        }
+        sinceTraining += events.count
+        let due = hasDictionary ? DictionaryTrainer.retrainingEvents : DictionaryTrainer.firstTrainingEvents
+        guard sinceTraining >= due else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard !training else { return }
+        training = true
+        sinceTraining = 0
+        let sample = samples
+        let logger = self.logger
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let started = ContinuousClock.now
+            let trained = ZstdDictionary.train(samples: sample, capacity: DictionaryTrainer.capacityBytes)
+            logger.debug("dictionary trained", metadata: ["wal.samples": "\(sample.count)", "duration": "\(ContinuousClock.now - started)"])
+            lock.lock()
+            ready = trained
+            training = false
+            lock.unlock()
+        }
+    }
+
+    /// A trained dictionary not yet in use, if any.
+    func take() -> ZstdDictionary? {
+        lock.lock()
+        defer { lock.unlock() }
+        let d = ready
+        ready = nil
+        return d
     }
 }

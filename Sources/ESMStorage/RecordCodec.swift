@@ -13,29 +13,31 @@ import ESMCore
 //   40 8  creation time, ms       48 32 chain hash before this segment's first record
 //   80 12 zero                    92 4  CRC-32C of bytes 0..<92
 //
-// Record, at an 8-byte-aligned offset, padded with zeros to the next multiple of 8:
-//   0  4  length of the record without padding (56 + stored body)
+// Record, directly after the header or the previous record (no padding):
+//   0  4  length of the record (24 + stored body)
 //   4  4  CRC-32C seeded with the salt, over bytes 0..<4 and 8..<length
-//   8  4  bitwise complement of the length: a damaged length field disagrees with it, so
-//         damage is never mistaken for a record that runs past the end of the file (torn)
-//   12 1  kind: 1 events, 2 seal          13 1  codec: 0 none, 1 zstd
-//   14 2  zero                            16 8  first sequence
-//   24 4  event count                     28 4  body length before compression
-//   32 4  dictionary id (0: none)         36 4  zero
-//   40 16 chain link: SHA-256(previous hash ‖ bytes 12..<40 ‖ uncompressed body), first 16 bytes
-//   56 .. body
-// An events body is, per event, a 4-byte length and the event's canonical JSON. One group
-// commit writes one record with one write call, so a crash can tear at most the last record.
-// A seal record (kind 2, codec 0, count 0) closes a full segment; its body is the segment's
-// event count (8), its last sequence (8) and the full chain hash after its last record (32).
+//   8  2  length check: ~(low 16 bits of length XOR high 16 bits). A damaged length field
+//         disagrees with it, so damage is never mistaken for a record that runs past the end of
+//         the file (a torn write)
+//   10 1  kind: 1 events, 2 seal, 3 dictionary
+//   11 1  codec: 0 none, 1 zstd, 2 zstd with the segment's current dictionary
+//   12 4  sequence of the record's first event minus the segment's first sequence
+//   16 8  chain link: SHA-256(previous chain hash ‖ bytes 10..<16 ‖ uncompressed body), first 8 bytes
+//   24 .. body
+// An events body is, per event, a 4-byte length and the event's canonical JSON; the events
+// carry their own sequence numbers, which must continue from the record's. One group commit
+// writes one record with one write call, so a crash can tear at most the last record.
+// A dictionary record (codec 0) holds a zstd dictionary trained on earlier events; codec-2
+// records of the same segment use the last one before them. A seal record (codec 0) closes a
+// full segment; its body is the segment's event count (8), its last sequence (8) and the full
+// chain hash after its last events record (32).
 
 /// Constants of log format version 1.
 public enum LogFormat {
     public static let version: UInt16 = 1
     public static let magic: [UInt8] = Array("ESMLOGv1".utf8)
     public static let segmentHeaderSize = 96
-    public static let recordHeaderSize = 56
-    public static let alignment = 8
+    public static let recordHeaderSize = 24
     /// No record is larger: a bigger length field is damage, not data.
     public static let recordSizeBytesMax = 64 << 20
     /// A torn tail is told from damage by whether any whole record follows; this is the sector
@@ -44,8 +46,13 @@ public enum LogFormat {
 
     public static let kindEvents: UInt8 = 1
     public static let kindSeal: UInt8 = 2
+    public static let kindDictionary: UInt8 = 3
     public static let codecNone: UInt8 = 0
     public static let codecZstd: UInt8 = 1
+    public static let codecZstdDictionary: UInt8 = 2
+    /// Stored chain-link bytes per record. The full 32-byte hash is carried from record to
+    /// record and stored in seals and segment headers; the head hash is the tamper anchor.
+    public static let linkSize = 8
 
     public static let sealBodySize = 48
     public static let segmentSuffix = ".seg"
@@ -69,8 +76,6 @@ public enum LogFormat {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
-
-    static func aligned(_ n: Int) -> Int { (n + alignment - 1) & ~(alignment - 1) }
 }
 
 /// A SHA-256 chain value: the hash of everything in the log up to a record.
@@ -175,23 +180,26 @@ public struct SegmentHeader: Sendable, Equatable {
 /// One decoded record.
 public struct Record: Sendable {
     public var kind: UInt8
+    public var codec: UInt8
+    /// The sequence of the record's first event (for a seal, the next sequence).
     public var firstSequence: UInt64
-    public var count: Int
     /// The uncompressed body.
     public var body: [UInt8]
     /// The chain hash after this record.
     public var hash: ChainHash
-    /// Bytes the record takes in the file, padding included.
+    /// Bytes the record takes in the file.
     public var storedSize: Int
 }
 
-/// Encodes and decodes records of one segment (the salt is per segment).
+/// Encodes and decodes records of one segment (the salt and first sequence are per segment).
 public struct RecordCodec {
     public let salt: UInt64
+    public let segmentFirstSequence: UInt64
     let zstd: Zstd
 
-    public init(salt: UInt64, zstd: Zstd) {
+    public init(salt: UInt64, segmentFirstSequence: UInt64, zstd: Zstd) {
         self.salt = salt
+        self.segmentFirstSequence = segmentFirstSequence
         self.zstd = zstd
     }
 
@@ -207,42 +215,41 @@ public struct RecordCodec {
         return body
     }
 
-    /// Encodes a record.
-    /// - Returns: the padded bytes to write and the chain hash after the record.
-    public func encode(kind: UInt8, firstSequence: UInt64, count: Int, body: [UInt8], previous: ChainHash) -> (bytes: [UInt8], hash: ChainHash) {
-        let compress = kind == LogFormat.kindEvents
-        let stored = compress ? zstd.compress(body) : body
-        var b: [UInt8] = []
+    /// Encodes a record. Events records are compressed, against `dictionary` when given;
+    /// seal and dictionary records are stored as they are.
+    /// - Returns: the bytes to write and the chain hash after the record.
+    public func encode(kind: UInt8, firstSequence: UInt64, body: [UInt8], dictionary: ZstdDictionary? = nil,
+                       previous: ChainHash) -> (bytes: [UInt8], hash: ChainHash) {
+        precondition(firstSequence >= segmentFirstSequence && firstSequence - segmentFirstSequence <= UInt64(UInt32.max))
+        let codec = kind != LogFormat.kindEvents ? LogFormat.codecNone
+            : dictionary == nil ? LogFormat.codecZstd : LogFormat.codecZstdDictionary
+        let stored = codec == LogFormat.codecNone ? body : zstd.compress(body, dictionary: dictionary)
         let length = LogFormat.recordHeaderSize + stored.count
-        b.reserveCapacity(LogFormat.aligned(length))
+        var b: [UInt8] = []
+        b.reserveCapacity(length)
         b.appendLE(UInt32(length))
         b.appendLE(UInt32(0))  // CRC, filled in below
-        b.appendLE(~UInt32(length))
+        b.appendLE(RecordCodec.lengthCheck(length))
         b.append(kind)
-        b.append(compress ? LogFormat.codecZstd : LogFormat.codecNone)
-        b.appendLE(UInt16(0))
-        b.appendLE(firstSequence)
-        b.appendLE(UInt32(count))
-        b.appendLE(UInt32(body.count))
-        b.appendLE(UInt32(0))  // dictionary id
-        b.appendLE(UInt32(0))
-        let hash = previous.next(headerFields: b[12..<40], body: body)
-        b.append(contentsOf: hash.bytes[0..<16])
+        b.append(codec)
+        b.appendLE(UInt32(firstSequence - segmentFirstSequence))
+        let hash = previous.next(headerFields: b[10..<16], body: body)
+        b.append(contentsOf: hash.bytes[0..<LogFormat.linkSize])
         assert(b.count == LogFormat.recordHeaderSize)
         b.append(contentsOf: stored)
-        let crc = checksum(b, length: length)
+        let crc = checksum(b[...])
         b.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self) }
-        b.append(contentsOf: [UInt8](repeating: 0, count: LogFormat.aligned(length) - length))
         return (b, hash)
     }
 
-    func checksum(_ b: [UInt8], length: Int) -> UInt32 {
+    /// The salted CRC of a whole record: bytes 0..<4 and 8..<end.
+    func checksum(_ record: ArraySlice<UInt8>) -> UInt32 {
         var seed: [UInt8] = []
         seed.appendLE(salt)
-        return b.withUnsafeBytes { raw in
+        return record.withUnsafeBytes { raw in
             var c = CRC32C.checksum(seed)
             c = CRC32C.update(c, UnsafeRawBufferPointer(rebasing: raw[0..<4]))
-            return CRC32C.update(c, UnsafeRawBufferPointer(rebasing: raw[8..<length]))
+            return CRC32C.update(c, UnsafeRawBufferPointer(rebasing: raw[8...]))
         }
     }
 
@@ -260,15 +267,32 @@ public struct RecordCodec {
         }
     }
 
+    /// Folds all 32 bits of a length into 16, so that any one flipped bit of the length changes it.
+    static func lengthCheck(_ length: Int) -> UInt16 {
+        let l = UInt32(truncatingIfNeeded: length)
+        return ~UInt16(truncatingIfNeeded: l ^ (l >> 16))
+    }
+
+    /// The length at `offset` if its check agrees and it is in range, else nil.
+    static func plausibleLength(_ file: [UInt8], at offset: Int) -> Int? {
+        guard file.count - offset >= 10 else { return nil }
+        let length = Int(file.readLE(UInt32.self, at: offset))
+        guard lengthCheck(length) == file.readLE(UInt16.self, at: offset + 8),
+            length >= LogFormat.recordHeaderSize, length <= LogFormat.recordSizeBytesMax
+        else { return nil }
+        return length
+    }
+
     /// Decodes the record at `offset` of a segment's bytes.
-    public func decode(_ file: [UInt8], at offset: Int, previous: ChainHash) -> Result<Record, DecodeFailure> {
+    /// - Parameter dictionary: the segment's current dictionary, for codec-2 records.
+    public func decode(_ file: [UInt8], at offset: Int, previous: ChainHash, dictionary: ZstdDictionary?) -> Result<Record, DecodeFailure> {
         let remaining = file.count - offset
-        guard remaining >= 12 else {
+        guard remaining >= 10 else {
             return .failure(.incomplete("\(remaining) bytes left, less than a record's length fields"))
         }
         let length = Int(file.readLE(UInt32.self, at: offset))
-        guard ~UInt32(length) == file.readLE(UInt32.self, at: offset + 8) else {
-            return .failure(.damaged("record length \(length) disagrees with its complement"))
+        guard RecordCodec.lengthCheck(length) == file.readLE(UInt16.self, at: offset + 8) else {
+            return .failure(.damaged("record length \(length) disagrees with its check"))
         }
         guard length >= LogFormat.recordHeaderSize, length <= LogFormat.recordSizeBytesMax else {
             return .failure(.damaged("record length \(length) out of range"))
@@ -276,52 +300,45 @@ public struct RecordCodec {
         guard length <= remaining else {
             return .failure(.incomplete("record of \(length) bytes, only \(remaining) left"))
         }
-        let stored = Array(file[offset..<(offset + length)])
-        guard checksum(stored, length: length) == stored.readLE(UInt32.self, at: 4) else {
+        let stored = file[offset..<(offset + length)]
+        guard checksum(stored) == file.readLE(UInt32.self, at: offset + 4) else {
             return .failure(.damaged("checksum mismatch"))
         }
-        let kind = stored[12], codec = stored[13]
-        let first = stored.readLE(UInt64.self, at: 16)
-        let count = Int(stored.readLE(UInt32.self, at: 24))
-        let rawSize = Int(stored.readLE(UInt32.self, at: 28))
-        let dictionary = stored.readLE(UInt32.self, at: 32)
-        guard kind == LogFormat.kindEvents || kind == LogFormat.kindSeal else {
+        let kind = file[offset + 10], codec = file[offset + 11]
+        let first = segmentFirstSequence + UInt64(file.readLE(UInt32.self, at: offset + 12))
+        guard kind == LogFormat.kindEvents || kind == LogFormat.kindSeal || kind == LogFormat.kindDictionary else {
             return .failure(.damaged("unknown record kind \(kind)"))
         }
-        guard dictionary == 0 else { return .failure(.damaged("unknown dictionary id \(dictionary)")) }
-        guard rawSize <= LogFormat.recordSizeBytesMax else { return .failure(.damaged("body size \(rawSize) out of range")) }
-        let payload = stored[LogFormat.recordHeaderSize...]
+        guard kind == LogFormat.kindEvents || codec == LogFormat.codecNone else {
+            return .failure(.damaged("record kind \(kind) with codec \(codec)"))
+        }
+        let payload = file[(offset + LogFormat.recordHeaderSize)..<(offset + length)]
         let body: [UInt8]
         switch codec {
         case LogFormat.codecNone:
-            guard payload.count == rawSize else { return .failure(.damaged("body size mismatch")) }
             body = Array(payload)
-        case LogFormat.codecZstd:
-            guard let d = zstd.decompress(Array(payload), size: rawSize) else {
-                return .failure(.damaged("zstd body does not decompress to \(rawSize) bytes"))
+        case LogFormat.codecZstd, LogFormat.codecZstdDictionary:
+            let dict = codec == LogFormat.codecZstdDictionary ? dictionary : nil
+            if codec == LogFormat.codecZstdDictionary, dict == nil {
+                return .failure(.damaged("record needs a dictionary and the segment has none before it"))
+            }
+            guard let d = zstd.decompress(payload, sizeMax: LogFormat.recordSizeBytesMax, dictionary: dict) else {
+                return .failure(.damaged("zstd body does not decompress"))
             }
             body = d
         default:
             return .failure(.damaged("unknown codec \(codec)"))
         }
-        let hash = previous.next(headerFields: stored[12..<40], body: body)
-        guard Array(hash.bytes[0..<16]) == Array(stored[40..<56]) else {
+        let hash = previous.next(headerFields: file[(offset + 10)..<(offset + 16)], body: body)
+        guard hash.bytes[0..<LogFormat.linkSize].elementsEqual(file[(offset + 16)..<(offset + 24)]) else {
             return .failure(.damaged("hash chain mismatch"))
         }
-        // Padding is outside the checksum, so it must be exactly zeros to count as written.
-        let paddedEnd = offset + LogFormat.aligned(length)
-        if paddedEnd > file.count { return .failure(.incomplete("record padding cut short")) }
-        guard file[(offset + length)..<paddedEnd].allSatisfy({ $0 == 0 }) else {
-            return .failure(.damaged("non-zero bytes in record padding"))
-        }
-        return .success(Record(kind: kind, firstSequence: first, count: count, body: body, hash: hash,
-                               storedSize: LogFormat.aligned(length)))
+        return .success(Record(kind: kind, codec: codec, firstSequence: first, body: body, hash: hash, storedSize: length))
     }
 
-    /// Splits an events body into events.
+    /// Splits an events body into events, which must number on from the record's sequence.
     public static func events(in record: Record) -> Result<[Event], StorageError> {
         var out: [Event] = []
-        out.reserveCapacity(record.count)
         var i = 0
         let b = record.body
         while i < b.count {
@@ -337,9 +354,7 @@ public struct RecordCodec {
             }
             i += n
         }
-        guard out.count == record.count else {
-            return .failure(StorageError(.corruption, "record says \(record.count) events, holds \(out.count)"))
-        }
+        guard !out.isEmpty else { return .failure(StorageError(.corruption, "events record holds no event")) }
         for (k, e) in out.enumerated() where e.sequence != record.firstSequence + UInt64(k) {
             return .failure(StorageError(.corruption, "event sequence \(e.sequence) where \(record.firstSequence + UInt64(k)) belongs"))
         }

@@ -1,10 +1,12 @@
 import CZstd
 
-/// zstd compression through libzstd, with a reusable context per direction.
+/// zstd compression through libzstd: plain frames, or frames against a trained dictionary.
 ///
+/// Frames carry their content size and no checksum (the record's CRC-32C and chain link cover
+/// the bytes) and no dictionary id (the record's codec names the segment's dictionary).
 /// Not thread-safe: one instance belongs to one writer or one reader.
 public final class Zstd {
-    /// The level used for log records: level 3 is zstd's default balance of speed and size.
+    /// The level used for log records: zstd's default balance of speed and size.
     public static let levelDefault: Int32 = 3
 
     private let cctx: OpaquePointer
@@ -15,6 +17,10 @@ public final class Zstd {
         cctx = ZSTD_createCCtx()
         dctx = ZSTD_createDCtx()
         self.level = level
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0)
     }
 
     deinit {
@@ -22,14 +28,13 @@ public final class Zstd {
         ZSTD_freeDCtx(dctx)
     }
 
-    /// Compresses `input` into a zstd frame.
-    public func compress(_ input: [UInt8]) -> [UInt8] {
+    /// Compresses `input` into one frame, against `dictionary` when given.
+    public func compress(_ input: [UInt8], dictionary: ZstdDictionary? = nil) -> [UInt8] {
+        ZSTD_CCtx_refCDict(cctx, dictionary?.cdict)
         let bound = ZSTD_compressBound(input.count)
         var out = [UInt8](repeating: 0, count: bound)
         let n = out.withUnsafeMutableBytes { o in
-            input.withUnsafeBytes { i in
-                ZSTD_compressCCtx(cctx, o.baseAddress, bound, i.baseAddress, i.count, level)
-            }
+            input.withUnsafeBytes { i in ZSTD_compress2(cctx, o.baseAddress, bound, i.baseAddress, i.count) }
         }
         // Compression into a buffer of compressBound bytes cannot fail.
         precondition(ZSTD_isError(n) == 0, "zstd compress: \(String(cString: ZSTD_getErrorName(n)))")
@@ -37,16 +42,65 @@ public final class Zstd {
         return out
     }
 
-    /// Decompresses one zstd frame that must expand to exactly `size` bytes.
-    /// - Returns: the bytes, or nil when the frame is damaged or of another size.
-    public func decompress(_ input: [UInt8], size: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: size)
+    /// Decompresses one frame whose declared content size is at most `sizeMax`.
+    /// - Returns: the bytes, or nil when the frame is damaged, too large, or needs another dictionary.
+    public func decompress(_ input: ArraySlice<UInt8>, sizeMax: Int, dictionary: ZstdDictionary? = nil) -> [UInt8]? {
+        let declared = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        guard declared != ZSTD_CONTENTSIZE_ERROR, declared != ZSTD_CONTENTSIZE_UNKNOWN, declared <= UInt64(sizeMax) else { return nil }
+        let size = Int(declared)
+        ZSTD_DCtx_refDDict(dctx, dictionary?.ddict)
+        var out = [UInt8](repeating: 0, count: max(size, 1))
         let n = out.withUnsafeMutableBytes { o in
-            input.withUnsafeBytes { i in
-                ZSTD_decompressDCtx(dctx, o.baseAddress, size, i.baseAddress, i.count)
-            }
+            input.withUnsafeBytes { i in ZSTD_decompressDCtx(dctx, o.baseAddress, size, i.baseAddress, i.count) }
         }
         guard ZSTD_isError(n) == 0, n == size else { return nil }
+        out.removeLast(out.count - size)
         return out
+    }
+}
+
+/// A zstd dictionary, digested for compression and decompression.
+public final class ZstdDictionary: @unchecked Sendable {
+    /// The dictionary's bytes, as stored in a dictionary record.
+    public let bytes: [UInt8]
+    fileprivate let cdict: OpaquePointer
+    fileprivate let ddict: OpaquePointer
+
+    /// - Returns: nil when `bytes` is not a zstd dictionary.
+    public init?(_ bytes: [UInt8], level: Int32 = Zstd.levelDefault) {
+        guard !bytes.isEmpty, bytes.withUnsafeBytes({ ZDICT_getDictID($0.baseAddress, $0.count) }) != 0 else { return nil }
+        guard let c = bytes.withUnsafeBytes({ ZSTD_createCDict($0.baseAddress, $0.count, level) }) else { return nil }
+        guard let d = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) }) else {
+            ZSTD_freeCDict(c)
+            return nil
+        }
+        self.bytes = bytes
+        cdict = c
+        ddict = d
+    }
+
+    deinit {
+        ZSTD_freeCDict(cdict)
+        ZSTD_freeDDict(ddict)
+    }
+
+    /// The id zstd wrote into the dictionary.
+    public var id: UInt32 { bytes.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) } }
+
+    /// Trains a dictionary of at most `capacity` bytes from sample events.
+    /// - Returns: nil when zstd cannot train on these samples (too few or too alike).
+    public static func train(samples: [[UInt8]], capacity: Int) -> ZstdDictionary? {
+        let joined = samples.flatMap { $0 }
+        let sizes = samples.map { Int($0.count) }
+        var buffer = [UInt8](repeating: 0, count: capacity)
+        let n = buffer.withUnsafeMutableBytes { b in
+            joined.withUnsafeBytes { j in
+                sizes.withUnsafeBufferPointer { s in
+                    ZDICT_trainFromBuffer(b.baseAddress, capacity, j.baseAddress, s.baseAddress, UInt32(samples.count))
+                }
+            }
+        }
+        guard ZDICT_isError(n) == 0 else { return nil }
+        return ZstdDictionary(Array(buffer[0..<n]))
     }
 }

@@ -10,7 +10,7 @@ struct ESMLog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
-        subcommands: [Serve.self, Replay.self, Verify.self])
+        subcommands: [Serve.self, Replay.self, Verify.self, Inspect.self])
 }
 
 /// The data folder used when none is given: inside the working tree, ignored by git.
@@ -123,4 +123,40 @@ struct Verify: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe the log: segments, event counts, sequences and times, bytes per event, compression ratio.")
+
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+
+    func run() throws {
+        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
+        func time(_ t: EventTime?) -> String { t.map(\.description) ?? "-" }
+        func range(_ a: UInt64?, _ b: UInt64?) -> String { a.map { "\($0)-\(b ?? $0)" } ?? "-" }
+        func perEvent(_ bytes: Int, _ events: Int) -> String {
+            events == 0 ? "-" : String(format: "%.1f", Double(bytes) / Double(events))
+        }
+        func ratio(_ raw: Int, _ stored: Int) -> String { stored == 0 ? "-" : String(format: "%.2f", Double(raw) / Double(stored)) }
+        print("segment                               sealed  events  sequences            first event               last event                bytes  bytes/event  ratio")
+        for s in scan.segments {
+            let name = s.name.padding(toLength: 38, withPad: " ", startingAt: 0)
+            print("\(name)\(s.sealed ? "yes" : "no ")     \(pad(s.events, 6))  \(range(s.firstSequence, s.lastSequence).padding(toLength: 19, withPad: " ", startingAt: 0))  \(time(s.firstTime))  \(time(s.lastTime))  \(pad(s.fileSize, 10))  \(perEvent(s.fileSize, s.events).leftPadded(11))  \(ratio(s.rawBytes, s.fileSize).leftPadded(5))")
+        }
+        let events = scan.segments.reduce(0) { $0 + $1.events }
+        let bytes = scan.segments.reduce(0) { $0 + $1.fileSize }
+        let raw = scan.segments.reduce(0) { $0 + $1.rawBytes }
+        print("total: \(scan.segments.count) segments, \(events) events, \(bytes) bytes, \(perEvent(bytes, events)) bytes/event, event JSON \(perEvent(raw, events)) bytes/event, compression ratio \(ratio(raw, bytes))")
+        print("head sequence: \(scan.lastSequence)")
+        print("head hash: \(scan.headHash.hex)")
+        for p in scan.problems { print("problem: \(p)") }
+    }
+
+    func pad(_ n: Int, _ width: Int) -> String { String(n).leftPadded(width) }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

@@ -16,27 +16,44 @@ import Testing
         let input = Array(String(repeating: "arn:aws:sqs:us-east-1:123456789012:queue ", count: 50).utf8)
         let packed = z.compress(input)
         #expect(packed.count < input.count / 10)
-        #expect(z.decompress(packed, size: input.count) == input)
-        #expect(z.decompress(packed, size: input.count + 1) == nil)
+        #expect(z.decompress(packed[...], sizeMax: input.count) == input)
+        #expect(z.decompress(packed[...], sizeMax: input.count - 1) == nil)
         var bad = packed
         bad[bad.count / 2] ^= 0xFF
-        #expect(z.decompress(bad, size: input.count) != input)
+        #expect(z.decompress(bad[...], sizeMax: input.count) != input)
+    }
+
+    @Test func trainedDictionaryShrinksSmallEventsAndIsNeededToRead() throws {
+        let events = (1...600).map { i in
+            Event(sequence: UInt64(i), time: EventTime(milliseconds: 1_700_000_000_000 + Int64(i)), uuid: uuid(i), actor: testActor,
+                  change: .stateChanged(from: .creating, to: .enabled)).json.canonicalBytes
+        }
+        let dictionary = try #require(ZstdDictionary.train(samples: Array(events[0..<500]), capacity: 16 * 1024))
+        #expect(dictionary.id != 0)
+        let z = Zstd()
+        let plain = events[500...].reduce(0) { $0 + z.compress($1).count }
+        let trained = events[500...].reduce(0) { $0 + z.compress($1, dictionary: dictionary).count }
+        #expect(trained * 2 < plain)
+        let one = z.compress(events[550], dictionary: dictionary)
+        #expect(z.decompress(one[...], sizeMax: 1 << 20, dictionary: dictionary) == events[550])
+        #expect(z.decompress(one[...], sizeMax: 1 << 20) == nil)
+        #expect(ZstdDictionary([1, 2, 3]) == nil)
     }
 
     @Test func recordRoundTripsWithItsChainLink() throws {
-        let codec = RecordCodec(salt: 42, zstd: Zstd())
+        let codec = RecordCodec(salt: 42, segmentFirstSequence: 1, zstd: Zstd())
         let events = (1...3).map { Event(sequence: UInt64($0), time: EventTime(milliseconds: 5), uuid: uuid($0), actor: testActor, change: .deleteRequested) }
-        let (bytes, hash) = codec.encode(kind: LogFormat.kindEvents, firstSequence: 1, count: 3, body: RecordCodec.eventsBody(events), previous: .genesis)
-        #expect(bytes.count % LogFormat.alignment == 0)
+        let (bytes, hash) = codec.encode(kind: LogFormat.kindEvents, firstSequence: 1, body: RecordCodec.eventsBody(events), previous: .genesis)
         let file = [UInt8](repeating: 0, count: LogFormat.segmentHeaderSize) + bytes
-        let record = try codec.decode(file, at: LogFormat.segmentHeaderSize, previous: .genesis).get()
+        let record = try codec.decode(file, at: LogFormat.segmentHeaderSize, previous: .genesis, dictionary: nil).get()
         #expect(record.hash == hash)
+        #expect(record.storedSize == bytes.count)
         #expect(try RecordCodec.events(in: record).get() == events)
         // The same bytes under another segment's salt do not validate.
-        let other = RecordCodec(salt: 43, zstd: Zstd())
-        #expect(throws: RecordCodec.DecodeFailure.self) { try other.decode(file, at: LogFormat.segmentHeaderSize, previous: .genesis).get() }
+        let other = RecordCodec(salt: 43, segmentFirstSequence: 1, zstd: Zstd())
+        #expect(throws: RecordCodec.DecodeFailure.self) { try other.decode(file, at: LogFormat.segmentHeaderSize, previous: .genesis, dictionary: nil).get() }
         // Nor under another chain position.
-        #expect(throws: RecordCodec.DecodeFailure.self) { try codec.decode(file, at: LogFormat.segmentHeaderSize, previous: hash).get() }
+        #expect(throws: RecordCodec.DecodeFailure.self) { try codec.decode(file, at: LogFormat.segmentHeaderSize, previous: hash, dictionary: nil).get() }
     }
 
     @Test func segmentHeaderRoundTripsAndChecksItself() throws {

@@ -150,22 +150,21 @@ import Testing
         let length = Int(bytes.readLE(UInt32.self, at: o))
         // Re-encode the record's body with BatchSize changed, keeping its stored chain link, and
         // give it a valid CRC: what a careful tamperer without the chain would do.
-        let codec = RecordCodec(salt: header.salt, zstd: Zstd())
-        let previous = try codec.decode(bytes, at: recordOffsets(bytes)[0], previous: header.previousHash).get().hash
-        let record = try codec.decode(bytes, at: o, previous: previous).get()
+        let codec = RecordCodec(salt: header.salt, segmentFirstSequence: header.firstSequence, zstd: Zstd())
+        let previous = try codec.decode(bytes, at: recordOffsets(bytes)[0], previous: header.previousHash, dictionary: nil).get().hash
+        let record = try codec.decode(bytes, at: o, previous: previous, dictionary: nil).get()
         let text = String(decoding: record.body, as: UTF8.self).replacingOccurrences(of: "\"BatchSize\":10", with: "\"BatchSize\":99")
         let body = Array(text.utf8)
         #expect(body != record.body)
         let packed = Zstd().compress(body)
+        let newLength = LogFormat.recordHeaderSize + packed.count
         var forged = Array(bytes[o..<(o + LogFormat.recordHeaderSize)])
-        forged.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(LogFormat.recordHeaderSize + packed.count).littleEndian, Array.init))
-        forged.replaceSubrange(8..<12, with: withUnsafeBytes(of: (~UInt32(LogFormat.recordHeaderSize + packed.count)).littleEndian, Array.init))
-        forged.replaceSubrange(28..<32, with: withUnsafeBytes(of: UInt32(body.count).littleEndian, Array.init))
+        forged.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(newLength).littleEndian, Array.init))
+        forged.replaceSubrange(8..<10, with: withUnsafeBytes(of: RecordCodec.lengthCheck(newLength).littleEndian, Array.init))
         forged += packed
-        let crc = codec.checksum(forged, length: forged.count)
+        let crc = codec.checksum(forged[...])
         forged.replaceSubrange(4..<8, with: withUnsafeBytes(of: crc.littleEndian, Array.init))
-        forged += [UInt8](repeating: 0, count: LogFormat.aligned(forged.count) - forged.count)
-        bytes = Array(bytes[0..<o]) + forged + Array(bytes[(o + LogFormat.aligned(length))...])
+        bytes = Array(bytes[0..<o]) + forged + Array(bytes[(o + length)...])
         try dir.write(name, bytes)
         let scan = try LogScanner(directory: dir.wal).scan()
         let problem = try #require(scan.corruption.first)
@@ -203,3 +202,4 @@ import Testing
         #expect(try openStore(dir).responses == shown)
     }
 }
+

@@ -80,7 +80,7 @@ func recordOffsets(_ bytes: [UInt8]) -> [Int] {
         let length = Int(bytes.readLE(UInt32.self, at: o))
         guard length >= LogFormat.recordHeaderSize else { break }
         out.append(o)
-        o += LogFormat.aligned(length)
+        o += length
     }
     return out
 }
