@@ -39,6 +39,8 @@ public struct SegmentSummary: Sendable {
     public var rawBytes: Int
     /// Dictionary records in the segment.
     public var dictionaries: Int
+    /// Where each valid events record ends and the last sequence it holds (when asked for).
+    public var boundaries: [(lastSequence: UInt64, end: Int)] = []
 }
 
 /// The result of reading a whole log.
@@ -85,7 +87,7 @@ public struct LogScanner {
     ///     ends the scan and is rethrown.
     /// - Returns: what was read and every problem found. Reading goes on past a problem where
     ///   it can, so that `esmlog verify` lists all of them; events after one are not delivered.
-    public func scan(through: UInt64? = nil, visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
+    public func scan(through: UInt64? = nil, collectBoundaries: Bool = false, visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
         var result = LogScan()
         let names = try segmentNames()
         var hash = ChainHash.genesis
@@ -194,6 +196,7 @@ public struct LogScanner {
                         summary.firstTime = summary.firstTime ?? events.first!.time
                         summary.lastTime = events.last!.time
                         expectedSequence += UInt64(events.count)
+                        if collectBoundaries, delivering { summary.boundaries.append((expectedSequence - 1, offset + record.storedSize)) }
                     }
                     summary.records += 1
                     hash = record.hash
@@ -211,18 +214,19 @@ public struct LogScanner {
         return result
     }
 
-    /// A failed record looks torn when the file ends inside it, or when part of it (or all that
-    /// follows) reads back as zeros, as unwritten blocks do after a crash.
+    /// A failed record looks torn when the file ends inside it, or when everything from some
+    /// sector boundary inside it to the end of the file reads back as zeros: what a crash leaves
+    /// when the file grew but its last sectors were never written.
     static func looksTorn(_ bytes: [UInt8], from offset: Int, failure: RecordCodec.DecodeFailure) -> Bool {
         if case .incomplete = failure { return true }
         if bytes[offset...].allSatisfy({ $0 == 0 }) { return true }
-        var sector = (offset + LogFormat.sectorSize - 1) / LogFormat.sectorSize * LogFormat.sectorSize
-        while sector + LogFormat.sectorSize <= bytes.count {
-            if bytes[sector..<(sector + LogFormat.sectorSize)].allSatisfy({ $0 == 0 }) { return true }
-            sector += LogFormat.sectorSize
-        }
-        return false
+        let sector = (offset / LogFormat.sectorSize + 1) * LogFormat.sectorSize
+        guard bytes.count - sector >= LogScanner.zeroTailBytesMin else { return false }
+        return bytes[sector...].allSatisfy { $0 == 0 }
     }
+
+    /// Fewer zero bytes than this at the end of a file are not taken as unwritten sectors.
+    static let zeroTailBytesMin = 16
 
     /// Whether any whole, checksummed record of this segment starts after `offset`: if one does,
     /// the failed record is not the last write, so it is damage rather than a torn tail.

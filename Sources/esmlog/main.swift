@@ -10,7 +10,7 @@ struct ESMLog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
-        subcommands: [Serve.self, Replay.self, Verify.self, Inspect.self])
+        subcommands: [Serve.self, Replay.self, Verify.self, Inspect.self, Repair.self])
 }
 
 /// The data folder used when none is given: inside the working tree, ignored by git.
@@ -117,6 +117,10 @@ struct Verify: ParsableCommand {
         print("head sequence: \(scan.lastSequence)")
         print("head hash: \(scan.headHash.hex)")
         for p in scan.problems { print("problem: \(p)") }
+        let journal = Store.logDirectory(dataDir) + "/" + LogRepair.journalName
+        if let repairs = try? String(contentsOfFile: journal, encoding: .utf8) {
+            for line in repairs.split(separator: "\n") { print("repair: \(line)") }
+        }
         if scan.problems.isEmpty {
             print("ok")
         } else {
@@ -159,4 +163,25 @@ struct Inspect: ParsableCommand {
 
 extension String {
     func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
+
+struct Repair: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cut a corrupt log after an event: keeps events 1...SEQ, moves the rest aside, journals the repair.")
+
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+    @Option(help: "Keep events up to and including this sequence (the end of a valid record).")
+    var truncateAfter: UInt64
+
+    func run() throws {
+        var logger = Logger(label: "esmlog")
+        logger.logLevel = .warning
+        let outcome = try LogRepair(directory: Store.logDirectory(dataDir), logger: logger)
+            .truncate(after: truncateAfter, now: WallClock.now())
+        print("kept events 1...\(outcome.keptSequence)")
+        print("head hash: \(outcome.headHash.hex)")
+        for m in outcome.moved { print("moved aside: \(m)") }
+        print("journal: \(Store.logDirectory(dataDir))/\(LogRepair.journalName)")
+    }
 }

@@ -203,3 +203,78 @@ import Testing
     }
 }
 
+
+@Suite struct RecoveryTableTests {
+    @Test func zeroedSectorBeforeValidRecordsIsCorruption() async throws {
+        let dir = TempDirectory()
+        _ = try await makeLog(dir, count: 30)
+        let name = try #require(try dir.segments().last)
+        var bytes = try dir.bytes(name)
+        try #require(bytes.count > 4 * LogFormat.sectorSize)
+        for i in 1024..<1536 { bytes[i] = 0 }
+        try dir.write(name, bytes)
+        let scan = try LogScanner(directory: dir.wal).scan()
+        #expect(scan.tornTail == nil)
+        #expect(!scan.corruption.isEmpty)
+        #expect(throws: StorageError.self) { try openStore(dir) }
+    }
+
+    @Test func lastRecordZeroedFromASectorBoundaryIsATornTail() async throws {
+        let dir = TempDirectory()
+        let store = try openStore(dir)
+        try await store.create(1)
+        // A last record that spans sector boundaries: a create with many distinct tags.
+        var tags = JSONObject()
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<60 { tags["tag\(i)"] = .string(String(rng.next(), radix: 36) + String(rng.next(), radix: 36)) }
+        _ = try await store.perform(uuid: uuid(2), now: EventTime(milliseconds: 1_700_000_000_000)) { view, time in
+            Decider.create(body: ["EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:big", "FunctionName": "fn", "Tags": .object(tags)],
+                           uuid: uuid(2), context: CommandContext(time: time, actor: testActor, account: "123456789012"), state: view)
+                .map { Optional($0) }
+        }
+        store.close()
+        let name = try #require(try dir.segments().last)
+        var bytes = try dir.bytes(name)
+        let last = try #require(recordOffsets(bytes).last)
+        let boundary = (last / LogFormat.sectorSize + 1) * LogFormat.sectorSize
+        try #require(bytes.count - boundary >= 64, "the last record must cross a sector boundary")
+        for i in boundary..<bytes.count { bytes[i] = 0 }
+        try dir.write(name, bytes)
+        #expect(try LogScanner(directory: dir.wal).scan().tornTail?.offset == last)
+        let reopened = try openStore(dir)
+        #expect(reopened.head.sequence == 1)
+        reopened.close()
+    }
+
+    @Test func repairKeepsTheChosenPrefixMovesTheRestAsideAndJournalsIt() async throws {
+        let dir = TempDirectory()
+        _ = try await makeLog(dir, count: 40, segmentSizeBytes: 4096)
+        let names = try dir.segments()
+        try #require(names.count >= 3)
+        // Damage the second segment's third record.
+        var bytes = try dir.bytes(names[1])
+        let offsets = recordOffsets(bytes)
+        bytes[offsets[2] + 30] ^= 0x40
+        try dir.write(names[1], bytes)
+        #expect(throws: StorageError.self) { try openStore(dir, segmentSizeBytes: 4096) }
+
+        let scan = try LogScanner(directory: dir.wal).scan(collectBoundaries: true)
+        let keep = try #require(scan.segments[1].boundaries.last?.lastSequence)
+        let repair = LogRepair(directory: dir.wal, logger: quietLogger)
+        #expect(throws: StorageError.self) { try repair.truncate(after: keep + 100, now: EventTime(milliseconds: 0)) }
+        let outcome = try repair.truncate(after: keep, now: EventTime(milliseconds: 0))
+        #expect(outcome.keptSequence == keep)
+        #expect(outcome.moved.count == 1 + (names.count - 2))
+        let after = try LogScanner(directory: dir.wal).scan()
+        #expect(after.problems.isEmpty && after.lastSequence == keep)
+        #expect(after.headHash == outcome.headHash)
+        let journal = try String(contentsOfFile: dir.wal + "/" + LogRepair.journalName, encoding: .utf8)
+        #expect(journal.contains("\"KeptThroughSequence\":\(keep)"))
+        for m in outcome.moved { #expect(FileManager.default.fileExists(atPath: m)) }
+        let store = try openStore(dir, segmentSizeBytes: 4096)
+        #expect(store.head.sequence == keep)
+        try await store.create(1000)
+        store.close()
+        #expect(try LogScanner(directory: dir.wal).scan().problems.isEmpty)
+    }
+}

@@ -1,0 +1,99 @@
+import ESMCore
+import Foundation
+import Logging
+
+/// The operator's way out of a corrupt log: keep events 1 through a sequence, move everything
+/// after it out of the log, and say so in the log folder's repair journal.
+///
+/// Nothing is deleted. The bytes cut from the segment that holds the sequence go to
+/// `<segment>.cut-<offset>`, later segments are renamed to `<segment>.cut`, and
+/// `repairs.jsonl` gets one line naming the time, the sequence kept, the head hash kept and every
+/// file moved, so that an auditor can see that history was shortened, by how much and when.
+public struct LogRepair {
+    public struct Outcome: Sendable {
+        public var keptSequence: UInt64
+        public var headHash: ChainHash
+        public var moved: [String]
+    }
+
+    public static let journalName = "repairs.jsonl"
+
+    let directory: String
+    let fs: any FileSystem
+    let logger: Logger
+
+    public init(directory: String, fileSystem: any FileSystem = POSIXFileSystem(), logger: Logger) {
+        self.directory = directory
+        self.fs = fileSystem
+        self.logger = logger
+    }
+
+    /// Cuts the log after event `sequence`, which must be the last event of a whole, valid
+    /// record before the first problem.
+    /// - Throws: `StorageError(.invalidArgument)` naming the nearest sequences that can be kept.
+    public func truncate(after sequence: UInt64, now: EventTime) throws -> Outcome {
+        let scanner = LogScanner(directory: directory, fileSystem: fs)
+        let scan = try scanner.scan(collectBoundaries: true)
+        guard sequence <= scan.lastSequence else {
+            throw StorageError(.invalidArgument, "sequence \(sequence) is past the last valid event (\(scan.lastSequence))")
+        }
+        // Find the segment and offset to cut at.
+        var cut: (segment: Int, offset: Int)?
+        if sequence == 0 {
+            cut = scan.segments.isEmpty ? nil : (0, LogFormat.segmentHeaderSize)
+        } else {
+            for (i, s) in scan.segments.enumerated() {
+                if let b = s.boundaries.first(where: { $0.lastSequence == sequence }) { cut = (i, b.end) }
+            }
+        }
+        guard let cut else {
+            let all = scan.segments.flatMap { $0.boundaries.map(\.lastSequence) }
+            let below = all.last { $0 < sequence }.map(String.init) ?? "0"
+            let above = all.first { $0 > sequence }.map { ", \($0)" } ?? ""
+            throw StorageError(.invalidArgument, "sequence \(sequence) is not the end of a record; the nearest that can be kept: \(below)\(above)")
+        }
+        var moved: [String] = []
+        let name = scan.segments[cut.segment].name
+        let path = directory + "/" + name
+        let bytes = try fs.read(path)
+        if cut.offset < bytes.count {
+            let aside = "\(path).cut-\(cut.offset)"
+            let copy = try fs.create(aside)
+            try copy.write(Array(bytes[cut.offset...]), at: 0)
+            try copy.sync()
+            copy.close()
+            let f = try fs.open(path)
+            try f.truncate(to: cut.offset)
+            try f.sync()
+            f.close()
+            moved.append(aside)
+        }
+        for later in scan.segments[(cut.segment + 1)...] {
+            try fs.rename(directory + "/" + later.name, directory + "/" + later.name + ".cut")
+            moved.append(directory + "/" + later.name + ".cut")
+        }
+        try fs.syncDirectory(directory)
+        let after = try scanner.scan()
+        guard after.problems.isEmpty, after.lastSequence == sequence else {
+            throw StorageError(.corruption, "after the cut the log still has problems: \(after.problems.map(\.description))")
+        }
+        let kept = after.headHash
+        let entry: JSON = [
+            "Time": .string(now.description), "KeptThroughSequence": .number(Double(sequence)),
+            "PreviousLastValidSequence": .number(Double(scan.lastSequence)), "HeadHash": .string(kept.hex),
+            "Problems": .array(scan.problems.map { .string($0.description) }), "Moved": .array(moved.map { .string($0) }),
+        ]
+        let journal = directory + "/" + LogRepair.journalName
+        let existing = fs.exists(journal) ? try fs.read(journal) : []
+        let line = entry.canonicalBytes + [10]
+        let file = fs.exists(journal) ? try fs.open(journal) : try fs.create(journal)
+        try file.write(line, at: existing.count)
+        try file.sync()
+        file.close()
+        try fs.syncDirectory(directory)
+        logger.warning("log repaired", metadata: [
+            "wal.kept_through": "\(sequence)", "wal.head_hash": "\(kept.hex)", "wal.moved": "\(moved)",
+        ])
+        return Outcome(keptSequence: sequence, headHash: kept, moved: moved)
+    }
+}
