@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "esmlog", targets: ["esmlog"]),
+        .library(name: "ESMCore", targets: ["ESMCore"]),
+        .library(name: "ESMStorage", targets: ["ESMStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
