@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Pure core: model, validation, state machine, projector, queries. No I/O, no clock.
         .target(name: "ESMCore"),
+        // Audit views of the log: timeline text, JSONL, CSV, HTML and CloudTrail formats. Pure.
+        .target(name: "ESMAudit", dependencies: ["ESMCore"]),
         // Segmented write-ahead log, record codec, CRC32C, zstd, group commit, store.
         .target(name: "ESMStorage", dependencies: [
             "ESMCore", "CZstd",
@@ -38,12 +40,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "esmlog", dependencies: [
-            "ESMCore", "ESMStorage", "ESMServer",
+            "ESMCore", "ESMStorage", "ESMServer", "ESMAudit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ESMCoreTests", dependencies: ["ESMCore"]),
         .testTarget(name: "ESMStorageTests", dependencies: ["ESMStorage", "ESMCore"]),
         .testTarget(name: "ESMServerTests", dependencies: ["ESMServer"]),
+        .testTarget(name: "ESMAuditTests", dependencies: ["ESMAudit", "ESMCore"]),
     ]
 )

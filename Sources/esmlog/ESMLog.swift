@@ -10,7 +10,7 @@ struct ESMLog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
-        subcommands: [Serve.self, Replay.self, Verify.self, Inspect.self, Repair.self])
+        subcommands: [Serve.self, Replay.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self])
 }
 
 /// The data folder used when none is given: inside the working tree, ignored by git.

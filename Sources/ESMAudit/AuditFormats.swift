@@ -1,0 +1,204 @@
+import ESMCore
+
+/// What an export covers, stated at its top so a reviewer can check it against `esmlog verify`.
+public struct ExportCoverage: Sendable {
+    /// The sequence range of the log that was read (not only of the events shown).
+    public var firstSequence: UInt64
+    public var lastSequence: UInt64
+    /// The chain hash after the last event read.
+    public var headHash: String
+    /// "ok", or the problems `esmlog verify` would list.
+    public var verification: String
+    /// The filter applied, in words.
+    public var filter: String
+
+    public init(firstSequence: UInt64, lastSequence: UInt64, headHash: String, verification: String, filter: String) {
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+        self.headHash = headHash
+        self.verification = verification
+        self.filter = filter
+    }
+
+    public var json: JSON {
+        ["FirstSequence": .number(Double(firstSequence)), "LastSequence": .number(Double(lastSequence)),
+         "HeadHash": .string(headHash), "Verification": .string(verification), "Filter": .string(filter)]
+    }
+}
+
+/// A value as a person reads it: strings bare, everything else as JSON, absence as "(none)".
+func display(_ v: JSON?) -> String {
+    guard let v else { return "(none)" }
+    if case .string(let s) = v { return s }
+    return v.canonicalString
+}
+
+extension TimelineEntry {
+    /// The entry with stable member names: one line of JSONL, one element of `timeline --format json`.
+    public var json: JSON {
+        var o = JSONObject()
+        o["Sequence"] = .number(Double(event.sequence))
+        o["Time"] = .string(event.time.description)
+        o["UUID"] = .string(event.uuid)
+        o["Operation"] = .string(operation)
+        o["Initiator"] = .string(event.actor == nil ? "System" : "User")
+        if let a = event.actor {
+            o["Actor"] = ["AccessKeyId": .string(a.accessKeyId), "SourceIp": .string(a.sourceIp), "UserAgent": .string(a.userAgent),
+                          "RequestId": .string(a.requestId), "Region": .string(a.region)]
+        }
+        o["StateBefore"] = stateBefore.map { .string($0.rawValue) } ?? .null
+        o["StateAfter"] = stateAfter.map { .string($0.rawValue) } ?? .null
+        o["Changes"] = .array(changes.map { c in
+            ["Field": .string(c.path), "Before": c.before ?? .null, "After": c.after ?? .null]
+        })
+        return .object(o)
+    }
+}
+
+/// The terminal timeline: one line per event, its changes indented below it.
+public struct TextTimeline {
+    public var color: Bool
+    public var showUUID: Bool
+
+    public init(color: Bool, showUUID: Bool) {
+        self.color = color
+        self.showUUID = showUUID
+    }
+
+    func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+    /// The lines for one entry.
+    public func render(_ e: TimelineEntry) -> String {
+        let states = "\(e.stateBefore?.rawValue ?? "-") → \(e.stateAfter?.rawValue ?? "removed")"
+        var who = "system"
+        if let a = e.event.actor {
+            who = "\(a.accessKeyId.isEmpty ? "(unsigned)" : a.accessKeyId) from \(a.sourceIp) request \(a.requestId) [\(a.userAgent.split(separator: " ").first ?? "")]"
+        }
+        var line = "\(e.event.time)  #\(TextTimeline.pad(String(e.event.sequence), 6)) "
+        if showUUID { line += " \(e.event.uuid) " }
+        line += " \(paint(TextTimeline.pad(e.operation, 25), "1"))  \(TextTimeline.pad(states, 22))  \(who)"
+        var out = [line]
+        for c in e.changes where c.path != "State" {
+            out.append("      \(c.path): \(paint(display(c.before), "31")) → \(paint(display(c.after), "32"))")
+        }
+        return out.joined(separator: "\n")
+    }
+}
+
+/// CSV with one row per changed field (RFC 4180: CRLF line ends, fields with a comma, quote or
+/// line break quoted, quotes doubled).
+public enum CSVExport {
+    public static let columns = [
+        "sequence", "time", "uuid", "operation", "initiator", "access_key_id", "source_ip", "user_agent", "request_id",
+        "region", "state_before", "state_after", "field", "before", "after",
+    ]
+
+    public static func field(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+
+    public static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") + "\r\n" }
+
+    public static var header: String { line(columns) }
+
+    /// The rows for one entry: one per changed field (every event changes at least State).
+    public static func rows(_ e: TimelineEntry) -> String {
+        let a = e.event.actor
+        let common = [
+            String(e.event.sequence), e.event.time.description, e.event.uuid, e.operation, a == nil ? "System" : "User",
+            a?.accessKeyId ?? "", a?.sourceIp ?? "", a?.userAgent ?? "", a?.requestId ?? "", a?.region ?? "",
+            e.stateBefore?.rawValue ?? "", e.stateAfter?.rawValue ?? "",
+        ]
+        let changes = e.changes.isEmpty ? [FieldChange(path: "", before: nil, after: nil)] : e.changes
+        return changes.map { c in
+            line(common + [c.path, c.before.map(display) ?? "", c.after.map(display) ?? ""])
+        }.joined()
+    }
+}
+
+/// Records shaped like AWS CloudTrail management events, for tools built for CloudTrail.
+public enum CloudTrailExport {
+    /// CloudTrail's names for the ESM operations carry the API version.
+    public static func eventName(_ e: TimelineEntry) -> String {
+        switch e.event.change {
+        case .created: "CreateEventSourceMapping20150331"
+        case .updated: "UpdateEventSourceMapping20150331"
+        case .deleteRequested: "DeleteEventSourceMapping20150331"
+        case .stateChanged, .removed: "EventSourceMappingStateChange"
+        }
+    }
+
+    /// The account in the mapping's ARN.
+    static func account(_ e: TimelineEntry) -> String {
+        let arn = (e.after ?? e.before)?.configuration["EventSourceMappingArn"]?.stringValue ?? ""
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count > 4 ? String(parts[4]) : ""
+    }
+
+    /// A stable event id: the same event gets the same id in every export.
+    static func eventID(_ e: TimelineEntry) -> String {
+        func fnv(_ seed: UInt64) -> UInt64 {
+            var h: UInt64 = seed
+            for b in "\(e.event.uuid):\(e.event.sequence):\(e.event.time.milliseconds)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return h
+        }
+        let hex = String(fnv(0xcbf2_9ce4_8422_2325), radix: 16) + String(fnv(0x8422_2325_cbf2_9ce4), radix: 16)
+        let h = Array(String(repeating: "0", count: max(0, 32 - hex.count)) + hex)
+        let s = String(h)
+        func part(_ a: Int, _ b: Int) -> String { String(s[s.index(s.startIndex, offsetBy: a)..<s.index(s.startIndex, offsetBy: b)]) }
+        return "\(part(0, 8))-\(part(8, 12))-8\(part(13, 16))-a\(part(17, 20))-\(part(20, 32))"
+    }
+
+    public static func record(_ e: TimelineEntry) -> JSON {
+        var o = JSONObject()
+        let account = account(e)
+        o["eventVersion"] = "1.09"
+        o["eventTime"] = .string(String(e.event.time.description.prefix(19)) + "Z")
+        o["eventSource"] = "lambda.amazonaws.com"
+        o["eventName"] = .string(eventName(e))
+        o["eventID"] = .string(eventID(e))
+        o["readOnly"] = false
+        o["managementEvent"] = true
+        o["eventCategory"] = "Management"
+        o["recipientAccountId"] = .string(account)
+        if let a = e.event.actor {
+            let type = a.accessKeyId.hasPrefix("ASIA") ? "AssumedRole" : a.accessKeyId.hasPrefix("AKIA") ? "IAMUser" : "Unknown"
+            o["userIdentity"] = ["type": .string(type), "accessKeyId": .string(a.accessKeyId), "accountId": .string(account)]
+            o["eventType"] = "AwsApiCall"
+            o["awsRegion"] = .string(a.region)
+            o["sourceIPAddress"] = .string(a.sourceIp)
+            o["userAgent"] = .string(a.userAgent)
+            o["requestID"] = .string(a.requestId)
+            var parameters = JSONObject()
+            switch e.event.change {
+            case .created(_, _, _, _, _, let request): parameters = request
+            case .updated(_, _, _, _, let request):
+                parameters = request
+                parameters["uUID"] = .string(e.event.uuid)
+            default: parameters["uUID"] = .string(e.event.uuid)
+            }
+            o["requestParameters"] = .object(parameters)
+            o["responseElements"] = (e.after ?? e.before)?.response ?? .null
+        } else {
+            o["userIdentity"] = ["type": "AWSService", "invokedBy": "lambda.amazonaws.com"]
+            o["eventType"] = "AwsServiceEvent"
+            o["awsRegion"] = .string(regionOf(e))
+            o["sourceIPAddress"] = "lambda.amazonaws.com"
+            o["userAgent"] = "lambda.amazonaws.com"
+            o["serviceEventDetails"] = [
+                "uUID": .string(e.event.uuid), "fromState": .string(e.stateBefore?.rawValue ?? ""),
+                "toState": .string(e.stateAfter?.rawValue ?? "Deleted"),
+            ]
+        }
+        return .object(o)
+    }
+
+    static func regionOf(_ e: TimelineEntry) -> String {
+        let arn = (e.after ?? e.before)?.configuration["EventSourceMappingArn"]?.stringValue ?? ""
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count > 3 ? String(parts[3]) : ""
+    }
+}

@@ -1,0 +1,114 @@
+/// One changed field of a mapping, by path (`BatchSize`, `ProvisionedPollerConfig.MaximumPollers`).
+public struct FieldChange: Sendable, Equatable {
+    public var path: String
+    /// nil when the field was absent before.
+    public var before: JSON?
+    /// nil when the field is absent after.
+    public var after: JSON?
+
+    public init(path: String, before: JSON?, after: JSON?) {
+        self.path = path
+        self.before = before
+        self.after = after
+    }
+}
+
+/// One event of the log as an auditor reads it: who did what to which mapping, and what changed.
+public struct TimelineEntry: Sendable, Equatable {
+    public var event: Event
+    /// The API operation for user events (`UpdateEventSourceMapping`), or the transition for
+    /// the system's (`Creating → Enabled`, `Deleting → removed`).
+    public var operation: String
+    public var stateBefore: MappingState?
+    /// nil when the event removed the mapping.
+    public var stateAfter: MappingState?
+    /// Every field that differs between the mapping's response before and after the event
+    /// (LastModified left out), State included.
+    public var changes: [FieldChange]
+    /// The mapping as GetEventSourceMapping showed it after the event (nil when removed).
+    public var after: Mapping?
+    /// The mapping before the event (nil for a create).
+    public var before: Mapping?
+}
+
+/// Folds events into timeline entries. Pure: it keeps the state it needs to diff.
+public struct TimelineBuilder {
+    private var projection = Projection()
+
+    public init() {}
+
+    /// The entry for the next event of the log.
+    /// - Throws: `ProjectionError` when the event does not fit the log before it.
+    public mutating func next(_ event: Event) throws(ProjectionError) -> TimelineEntry {
+        let before = projection.mappings[event.uuid]
+        try projection.apply(event)
+        let after = projection.mappings[event.uuid]
+        var changes = TimelineBuilder.diff(before.map(TimelineBuilder.auditView) ?? JSONObject(), after.map(TimelineBuilder.auditView) ?? JSONObject())
+        if case .created(_, _, _, _, let tags, _) = event.change, !tags.isEmpty {
+            changes += TimelineBuilder.diff(JSONObject(), JSONObject([("Tags", .object(tags))]))
+        }
+        return TimelineEntry(event: event, operation: TimelineBuilder.operation(event, before: before), stateBefore: before?.state,
+                             stateAfter: after?.state, changes: changes, after: after, before: before)
+    }
+
+    /// The response members an auditor compares: everything but LastModified, which moves on
+    /// every event and is the event's time.
+    static func auditView(_ m: Mapping) -> JSONObject {
+        var o = m.response.objectValue!
+        o["LastModified"] = nil
+        return o
+    }
+
+    static func operation(_ event: Event, before: Mapping?) -> String {
+        switch event.change {
+        case .created: "CreateEventSourceMapping"
+        case .updated: "UpdateEventSourceMapping"
+        case .deleteRequested: "DeleteEventSourceMapping"
+        case .stateChanged(let from, let to): "\(from.rawValue) → \(to.rawValue)"
+        case .removed: "\(before?.state.rawValue ?? "Deleting") → removed"
+        }
+    }
+
+    /// Field-level differences between two objects: nested objects by dotted path, anything
+    /// else (numbers, strings, lists) compared as a whole value.
+    public static func diff(_ a: JSONObject, _ b: JSONObject, prefix: String = "") -> [FieldChange] {
+        var out: [FieldChange] = []
+        var keys = Set(a.keys)
+        keys.formUnion(b.keys)
+        for key in keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let path = prefix.isEmpty ? key : prefix + "." + key
+            let x = a[key], y = b[key]
+            if x == y { continue }
+            if case .object(let xo)? = x, case .object(let yo)? = y, !xo.isEmpty || !yo.isEmpty {
+                out += diff(xo, yo, prefix: path)
+            } else if case .object(let yo)? = y, x == nil, !yo.isEmpty {
+                out += diff(JSONObject(), yo, prefix: path)
+            } else if case .object(let xo)? = x, y == nil, !xo.isEmpty {
+                out += diff(xo, JSONObject(), prefix: path)
+            } else {
+                out.append(FieldChange(path: path, before: x, after: y))
+            }
+        }
+        return out
+    }
+}
+
+/// Which events an audit view covers.
+public struct TimelineFilter: Sendable {
+    public var mapping: String?
+    public var since: EventTime?
+    public var until: EventTime?
+
+    public init(mapping: String? = nil, since: EventTime? = nil, until: EventTime? = nil) {
+        self.mapping = mapping
+        self.since = since
+        self.until = until
+    }
+
+    public func includes(_ e: Event) -> Bool {
+        if let mapping, e.uuid != mapping { return false }
+        if let since, e.time < since { return false }
+        if let until, e.time > until { return false }
+        return true
+    }
+}

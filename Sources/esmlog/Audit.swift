@@ -1,0 +1,187 @@
+import ArgumentParser
+import ESMAudit
+import ESMCore
+import ESMStorage
+import Foundation
+
+/// Reads the log for the audit commands: once to verify it, once to build entries.
+struct AuditReader {
+    let dataDir: String
+    let filter: TimelineFilter
+
+    /// What the log holds and whether it verifies, from a first pass.
+    func coverage() throws -> ExportCoverage {
+        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
+        let first: UInt64 = scan.lastSequence == 0 ? 0 : 1
+        let verification = scan.problems.isEmpty ? "ok" : "\(scan.problems.count) problem(s): \(scan.problems[0])"
+        var words: [String] = []
+        if let m = filter.mapping { words.append("mapping \(m)") }
+        if let s = filter.since { words.append("since \(s)") }
+        if let u = filter.until { words.append("until \(u)") }
+        return ExportCoverage(firstSequence: first, lastSequence: scan.lastSequence, headHash: scan.headHash.hex,
+                              verification: verification, filter: words.isEmpty ? "all events" : words.joined(separator: ", "))
+    }
+
+    /// Calls `emit` with every entry the filter selects, in log order.
+    func entries(total: UInt64, _ emit: (TimelineEntry) throws -> Void) throws {
+        var builder = TimelineBuilder()
+        let progress = Progress(total: total)
+        _ = try LogScanner(directory: Store.logDirectory(dataDir)).scan { event in
+            let entry = try builder.next(event)
+            progress.step(event.sequence)
+            if filter.includes(event) { try emit(entry) }
+        }
+        progress.finish()
+    }
+}
+
+/// A progress line on stderr, only when stderr is a terminal and the log is long.
+final class Progress {
+    let total: UInt64
+    let enabled: Bool
+
+    init(total: UInt64) {
+        self.total = total
+        enabled = isatty(2) == 1 && total >= 20_000
+    }
+
+    func step(_ n: UInt64) {
+        guard enabled, n % 10_000 == 0 else { return }
+        FileHandle.standardError.write(Data("\rreading events: \(n)/\(total)".utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\rreading events: \(total)/\(total)\n".utf8)) }
+    }
+}
+
+/// Buffered output to a file or stdout.
+final class Output {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+
+    init(path: String?) throws {
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ValidationError("cannot write \(path)")
+            }
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        } else {
+            handle = FileHandle.standardOutput
+        }
+    }
+
+    func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        handle.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+func parseTime(_ text: String?, _ option: String) throws -> EventTime? {
+    guard let text else { return nil }
+    guard let t = EventTime(rfc3339: text) else { throw ValidationError("\(option) must be RFC 3339, e.g. 2026-11-24T14:02:00Z") }
+    return t
+}
+
+struct Timeline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Every event of one mapping (or all) in order: operation, state, actor, and what changed.")
+
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+    @Argument(help: "The mapping's UUID (default: every mapping).")
+    var uuid: String?
+    @Option(help: "Only events at or after this time (RFC 3339).")
+    var since: String?
+    @Option(help: "Only events at or before this time (RFC 3339).")
+    var until: String?
+    @Option(help: "Output format: text or json.")
+    var format: String = "text"
+
+    func validate() throws {
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
+    }
+
+    func run() throws {
+        let reader = AuditReader(dataDir: dataDir, filter: TimelineFilter(
+            mapping: uuid, since: try parseTime(since, "--since"), until: try parseTime(until, "--until")))
+        let coverage = try reader.coverage()
+        let out = try Output(path: nil)
+        if format == "json" {
+            var events: [JSON] = []
+            try reader.entries(total: coverage.lastSequence) { events.append($0.json) }
+            out.write((["Coverage": coverage.json, "Events": .array(events)] as JSON).canonicalBytes + [10])
+        } else {
+            let text = TextTimeline(color: isatty(1) == 1, showUUID: uuid == nil)
+            out.write("log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification)\n")
+            try reader.entries(total: coverage.lastSequence) { out.write(text.render($0) + "\n") }
+        }
+        out.flush()
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export events for review: jsonl, csv, html (one self-contained file) or cloudtrail.")
+
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+    @Option(help: "jsonl, csv, html or cloudtrail.")
+    var format: String
+    @Option(help: "Only events at or after this time (RFC 3339).")
+    var since: String?
+    @Option(help: "Only events at or before this time (RFC 3339).")
+    var until: String?
+    @Option(help: "Only this mapping's events.")
+    var mapping: String?
+    @Option(help: "Write here instead of stdout.")
+    var output: String?
+
+    func validate() throws {
+        guard ["jsonl", "csv", "html", "cloudtrail"].contains(format) else {
+            throw ValidationError("--format must be jsonl, csv, html or cloudtrail")
+        }
+    }
+
+    func run() throws {
+        let reader = AuditReader(dataDir: dataDir, filter: TimelineFilter(
+            mapping: mapping, since: try parseTime(since, "--since"), until: try parseTime(until, "--until")))
+        let coverage = try reader.coverage()
+        let out = try Output(path: output)
+        switch format {
+        case "jsonl":
+            var header = JSONObject()
+            header["RecordType"] = "ExportCoverage"
+            for m in coverage.json.objectValue! { header[m.key] = m.value }
+            out.write(JSON.object(header).canonicalBytes + [10])
+            try reader.entries(total: coverage.lastSequence) { e in
+                var o = e.json.objectValue!
+                o["RecordType"] = "Event"
+                out.write(JSON.object(o).canonicalBytes + [10])
+            }
+        case "csv":
+            out.write("# esmlog export: log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification), filter: \(coverage.filter)\r\n")
+            out.write(CSVExport.header)
+            try reader.entries(total: coverage.lastSequence) { out.write(CSVExport.rows($0)) }
+        case "html":
+            var entries: [TimelineEntry] = []
+            try reader.entries(total: coverage.lastSequence) { entries.append($0) }
+            out.write(HTMLExport.document(entries, coverage: coverage))
+        default:
+            var records: [JSON] = []
+            try reader.entries(total: coverage.lastSequence) { records.append(CloudTrailExport.record($0)) }
+            out.write((["Records": .array(records), "EsmlogExport": coverage.json] as JSON).canonicalBytes + [10])
+        }
+        out.flush()
+    }
+}
