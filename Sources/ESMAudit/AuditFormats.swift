@@ -81,9 +81,18 @@ public struct TextTimeline {
         line += " \(paint(TextTimeline.pad(e.operation, 25), "1"))  \(TextTimeline.pad(states, 22))  \(who)"
         var out = [line]
         for c in e.changes where c.path != "State" {
-            out.append("      \(c.path): \(paint(display(c.before), "31")) → \(paint(display(c.after), "32"))")
+            out.append("      \(c.path): \(paint(TextTimeline.oneLine(c.before), "31")) → \(paint(TextTimeline.oneLine(c.after), "32"))")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// A value on one terminal line: strings with line breaks or other control characters are
+    /// shown as quoted JSON literals, so a value can never pass for a line of its own.
+    static func oneLine(_ v: JSON?) -> String {
+        if case .string(let s)? = v, s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return JSON.string(s).canonicalString
+        }
+        return display(v)
     }
 }
 

@@ -131,3 +131,18 @@ func history() throws -> [TimelineEntry] {
         #expect(CloudTrailExport.eventID(h[0]) == CloudTrailExport.eventID(try history()[0]))
     }
 }
+
+@Suite struct TextTimelineTests {
+    @Test func valuesWithLineBreaksStayOnTheirLine() throws {
+        let create = try history()[0]
+        let text = TextTimeline(color: false, showUUID: true).render(create)
+        #expect(text.contains("Tags.team: (none) → \"a,\\\"b\\\"\\nc\""))
+        #expect(text.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix("      ") })
+    }
+
+    @Test func colourOnlyWhenAsked() throws {
+        let update = try history()[2]
+        #expect(!TextTimeline(color: false, showUUID: false).render(update).contains("\u{1B}["))
+        #expect(TextTimeline(color: true, showUUID: false).render(update).contains("\u{1B}[32m5\u{1B}[0m"))
+    }
+}
