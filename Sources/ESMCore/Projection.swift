@@ -85,6 +85,16 @@ public struct Projection: Sendable {
         lastTime = max(lastTime, event.time)
     }
 
+    mutating func insertRestored(_ m: Mapping) {
+        mappings[m.uuid] = m
+        index(m)
+    }
+
+    mutating func setPosition(lastSequence: UInt64, lastTime: EventTime) {
+        self.lastSequence = lastSequence
+        self.lastTime = lastTime
+    }
+
     private mutating func index(_ m: Mapping) {
         let s = m.createdSequence
         order.insert(s)

@@ -40,7 +40,7 @@ public struct SegmentSummary: Sendable {
     /// Dictionary records in the segment.
     public var dictionaries: Int
     /// Where each valid events record ends and the last sequence it holds (when asked for).
-    public var boundaries: [(lastSequence: UInt64, end: Int)] = []
+    public var boundaries: [(lastSequence: UInt64, end: Int, hash: ChainHash)] = []
 }
 
 /// The result of reading a whole log.
@@ -55,6 +55,11 @@ public struct LogScan: Sendable {
     public var lastTime: EventTime?
     /// The dictionary in force at the end of the last segment, which a writer continues with.
     public var dictionary: ZstdDictionary?
+    /// When the scan started from a snapshot: why the log does not lead to that snapshot's
+    /// state, or nil when it does.
+    public var snapshotMismatch: String?
+    /// The chain hash after the last events record (what a snapshot at the head records).
+    public var eventsHash = ChainHash.genesis
 
     /// The torn tail, when that is the only problem.
     public var tornTail: LogProblem? {
@@ -87,15 +92,28 @@ public struct LogScanner {
     ///     ends the scan and is rethrown.
     /// - Returns: what was read and every problem found. Reading goes on past a problem where
     ///   it can, so that `esmlog verify` lists all of them; events after one are not delivered.
-    public func scan(through: UInt64? = nil, collectBoundaries: Bool = false, visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
+    ///   - from: a snapshot to start from: segments before the one holding its sequence are not
+    ///     read, events up to it are checked but not delivered, and the chain hash after its
+    ///     last event must equal the snapshot's (else `snapshotMismatch` says why).
+    public func scan(through: UInt64? = nil, from point: SnapshotPoint? = nil, collectBoundaries: Bool = false,
+                     visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
         var result = LogScan()
         let names = try segmentNames()
+        var start = 0
+        if let point {
+            start = names.lastIndex { LogFormat.parseSegmentName($0)!.firstSequence <= point.sequence } ?? names.count
+            if start == names.count {
+                result.snapshotMismatch = "the log has no segment holding sequence \(point.sequence)"
+                return result
+            }
+        }
+        var pointChecked = false
         var hash = ChainHash.genesis
         var expectedSequence: UInt64 = 1
         var delivering = true
         let zstd = Zstd()
 
-        for (position, name) in names.enumerated() {
+        for (position, name) in names.enumerated() where position >= start {
             let isLast = position == names.count - 1
             let (index, nameSequence) = LogFormat.parseSegmentName(name)!
             let bytes = try fs.read(directory + "/" + name)
@@ -121,6 +139,10 @@ public struct LogScanner {
             }
             if header.firstSequence != nameSequence {
                 problem(.corruption, 0, "header says first sequence \(header.firstSequence), file name says \(nameSequence)")
+            }
+            if position == start, point != nil {
+                hash = header.previousHash
+                expectedSequence = header.firstSequence
             }
             if delivering, header.firstSequence != expectedSequence {
                 problem(.corruption, 0, "segment starts at sequence \(header.firstSequence)")
@@ -174,6 +196,34 @@ public struct LogScanner {
                             offset = bytes.count
                             continue
                         }
+                        if let point, !pointChecked, let count = RecordCodec.eventCount(in: record),
+                            record.firstSequence + UInt64(count) - 1 <= point.sequence {
+                            // Before the snapshot: checked (CRC, chain link) but not parsed.
+                            let last = record.firstSequence + UInt64(count) - 1
+                            if last == point.sequence {
+                                pointChecked = true
+                                if record.hash != point.hash {
+                                    result.snapshotMismatch = "the log's chain hash after sequence \(last) is not the snapshot's"
+                                    return result
+                                }
+                                result.lastSequence = last
+                                result.lastTime = point.time
+                                result.eventsHash = record.hash
+                            }
+                            summary.events += count
+                            summary.rawBytes += record.body.count
+                            expectedSequence += UInt64(count)
+                            summary.records += 1
+                            hash = record.hash
+                            if delivering { result.headHash = hash }
+                            offset += record.storedSize
+                            summary.validEnd = offset
+                            continue
+                        }
+                        if let point, !pointChecked {
+                            result.snapshotMismatch = "no record of the log ends at the snapshot's sequence \(point.sequence)"
+                            return result
+                        }
                         let events: [Event]
                         switch RecordCodec.events(in: record) {
                         case .success(let e): events = e
@@ -196,7 +246,8 @@ public struct LogScanner {
                         summary.firstTime = summary.firstTime ?? events.first!.time
                         summary.lastTime = events.last!.time
                         expectedSequence += UInt64(events.count)
-                        if collectBoundaries, delivering { summary.boundaries.append((expectedSequence - 1, offset + record.storedSize)) }
+                        if delivering { result.eventsHash = record.hash }
+                        if collectBoundaries, delivering { summary.boundaries.append((expectedSequence - 1, offset + record.storedSize, record.hash)) }
                     }
                     summary.records += 1
                     hash = record.hash
@@ -205,7 +256,12 @@ public struct LogScanner {
                     summary.validEnd = offset
                 }
             }
-            if isLast { result.dictionary = dictionary }
+            if isLast {
+                result.dictionary = dictionary
+                if let point, !pointChecked, result.problems.isEmpty {
+                    result.snapshotMismatch = "the log ends before the snapshot's sequence \(point.sequence)"
+                }
+            }
             if !isLast && !summary.sealed && summary.header != nil {
                 problem(.corruption, summary.validEnd, "segment is not sealed but later segments exist")
             }

@@ -31,6 +31,8 @@ public final class LogWriter {
     public private(set) var hash: ChainHash
     /// The sequence the next event must have.
     public private(set) var nextSequence: UInt64
+    /// The chain hash after the last events record: what a snapshot of the state records.
+    public private(set) var eventsHash: ChainHash
     /// Whether the active segment still has to be created (first use, or after a seal).
     var needsSegment: Bool
 
@@ -56,6 +58,7 @@ public final class LogWriter {
             try fileSystem.remove(directory + "/" + name)
         }
         hash = scan.headHash
+        eventsHash = scan.eventsHash
         nextSequence = scan.lastSequence + 1
         dictionary = scan.dictionary
         guard let last = scan.segments.last, let lastHeader = last.header else {
@@ -115,6 +118,7 @@ public final class LogWriter {
         }
         try writeDurably(bytes)
         hash = newHash
+        eventsHash = newHash
         nextSequence += UInt64(events.count)
         segmentEvents += UInt64(events.count)
         trainer.observe(jsons, hasDictionary: dictionary != nil)

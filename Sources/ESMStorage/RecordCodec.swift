@@ -361,6 +361,19 @@ public struct RecordCodec {
         return .success(out)
     }
 
+    /// The number of events in an events record, from their length prefixes alone; nil when the
+    /// prefixes do not add up to the body.
+    public static func eventCount(in record: Record) -> Int? {
+        var i = 0, n = 0
+        let b = record.body
+        while i < b.count {
+            guard b.count - i >= 4 else { return nil }
+            i += 4 + Int(b.readLE(UInt32.self, at: i))
+            n += 1
+        }
+        return i == b.count && n > 0 ? n : nil
+    }
+
     /// The body of a seal record.
     public static func sealBody(eventCount: UInt64, lastSequence: UInt64, hash: ChainHash) -> [UInt8] {
         var b: [UInt8] = []

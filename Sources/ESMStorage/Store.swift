@@ -9,6 +9,8 @@ public struct StoreOptions: Sendable {
     public var sync: SyncMode = .always
     /// The most events one group commit writes as one record.
     public var batchEventsMax: Int = 4096
+    /// A snapshot is taken in the background after this many events since the last (0: never).
+    public var snapshotEveryEvents: UInt64 = 100_000
     public var fileSystem: any FileSystem = POSIXFileSystem()
 
     public init() {}
@@ -36,6 +38,10 @@ public final class Store: @unchecked Sendable {
     var lastTime: EventTime
     var stopping = false
     var stopped = false
+    var lastSnapshotSequence: UInt64 = 0
+    var snapshotting = false
+    let snapshots: SnapshotStore
+    let snapshotWork = DispatchGroup()
 
     struct Waiting {
         var event: Event
@@ -46,7 +52,8 @@ public final class Store: @unchecked Sendable {
     /// The folder under the data folder that holds the log segments.
     public static func logDirectory(_ dataDirectory: String) -> String { dataDirectory + "/wal" }
 
-    /// Opens (or creates) the store in `dataDirectory`, replaying the whole log.
+    /// Opens (or creates) the store in `dataDirectory`: the newest usable snapshot, then the log
+    /// after it (the whole log when there is no usable snapshot).
     /// - Throws: `StorageError` naming file, offset and sequence when the log is corrupt; a torn
     ///   tail is cut and logged instead.
     public init(dataDirectory: String, options: StoreOptions = StoreOptions(), logger: Logger) throws {
@@ -55,21 +62,12 @@ public final class Store: @unchecked Sendable {
         self.logger = logger
         let wal = Store.logDirectory(dataDirectory)
         try options.fileSystem.makeDirectory(wal)
-        var projection = Projection()
-        var replayError: ProjectionError?
-        let scan = try LogScanner(directory: wal, fileSystem: options.fileSystem).scan { event in
-            do throws(ProjectionError) { try projection.apply(event) } catch {
-                replayError = error
-                throw error
-            }
-        }
-        if let replayError { throw StorageError(.corruption, "replay: \(replayError)") }
-        if let first = scan.corruption.first {
-            throw StorageError(.corruption, "\(wal)/\(first.file) offset \(first.offset) (sequence \(first.sequence)): \(first.reason)")
-        }
+        snapshots = SnapshotStore(directory: SnapshotStore.directory(dataDirectory), fileSystem: options.fileSystem)
+        let (projection, scan) = try Store.replay(wal: wal, snapshots: snapshots, fileSystem: options.fileSystem, logger: logger)
         writer = try LogWriter(directory: wal, scan: scan, segmentSizeBytes: options.segmentSizeBytes, sync: options.sync,
                                fileSystem: options.fileSystem, logger: logger)
         self.projection = projection
+        lastSnapshotSequence = projection.lastSequence
         nextSequence = projection.lastSequence + 1
         lastTime = projection.lastTime
         logger.info("store opened", metadata: [
@@ -79,6 +77,80 @@ public final class Store: @unchecked Sendable {
         let thread = Thread { [self] in commitLoop() }
         thread.name = "esmlog-commit"
         thread.start()
+    }
+
+    /// The state from the newest snapshot that the log confirms, plus the log after it; or,
+    /// when no snapshot is usable, from the whole log. A snapshot that is damaged, or that the
+    /// log does not lead to, is skipped with a warning: it can cost time, never correctness.
+    static func replay(wal: String, snapshots: SnapshotStore, fileSystem: any FileSystem, logger: Logger) throws -> (Projection, LogScan) {
+        let scanner = LogScanner(directory: wal, fileSystem: fileSystem)
+        func run(_ start: Projection, from point: SnapshotPoint?) throws -> (Projection, LogScan) {
+            var projection = start
+            var replayError: ProjectionError?
+            let scan = try scanner.scan(from: point) { event in
+                do throws(ProjectionError) { try projection.apply(event) } catch {
+                    replayError = error
+                    throw error
+                }
+            }
+            if let replayError { throw StorageError(.corruption, "replay: \(replayError)") }
+            if let first = scan.corruption.first {
+                throw StorageError(.corruption, "\(wal)/\(first.file) offset \(first.offset) (sequence \(first.sequence)): \(first.reason)")
+            }
+            return (projection, scan)
+        }
+        for candidate in (try? snapshots.list()) ?? [] {
+            let loaded: (projection: Projection, point: SnapshotPoint)
+            do { loaded = try snapshots.load(candidate.name) } catch {
+                logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(error)"])
+                continue
+            }
+            let (projection, scan) = try run(loaded.projection, from: loaded.point)
+            if let mismatch = scan.snapshotMismatch {
+                logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(mismatch)"])
+                continue
+            }
+            logger.info("snapshot loaded", metadata: ["snapshot": "\(candidate.name)", "snapshot.sequence": "\(loaded.point.sequence)"])
+            return (projection, scan)
+        }
+        return try run(Projection(), from: nil)
+    }
+
+    /// Writes a snapshot of the durable state now.
+    /// - Returns: the snapshot's file name.
+    @discardableResult
+    public func snapshot() throws -> String {
+        condition.lock()
+        let state = projection, hash = writer.eventsHash
+        condition.unlock()
+        let name = try snapshots.write(state, hash: hash)
+        try snapshots.prune()
+        logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
+        return name
+    }
+
+    /// Starts a background snapshot when enough events have passed since the last one.
+    /// Called on the commit thread with the lock held.
+    func snapshotIfDue() {
+        guard options.snapshotEveryEvents > 0, !snapshotting,
+            projection.lastSequence - lastSnapshotSequence >= options.snapshotEveryEvents
+        else { return }
+        snapshotting = true
+        lastSnapshotSequence = projection.lastSequence
+        let state = projection, hash = writer.eventsHash
+        let snapshots = self.snapshots, logger = self.logger
+        DispatchQueue.global(qos: .utility).async(group: snapshotWork) { [self] in
+            do {
+                let name = try snapshots.write(state, hash: hash)
+                try snapshots.prune()
+                logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
+            } catch {
+                logger.warning("snapshot failed", metadata: ["error": "\(error)"])
+            }
+            condition.lock()
+            snapshotting = false
+            condition.unlock()
+        }
     }
 
     /// Decides a change against the current state, appends it durably, and returns the mapping
@@ -163,6 +235,7 @@ public final class Store: @unchecked Sendable {
                 }
                 if overlay[w.event.uuid]?.sequence == w.event.sequence { overlay[w.event.uuid] = nil }
             }
+            snapshotIfDue()
             condition.unlock()
             for w in batch { w.continuation.resume(returning: w.after) }
         }
@@ -190,6 +263,7 @@ public final class Store: @unchecked Sendable {
         condition.broadcast()
         while !stopped { condition.wait() }
         condition.unlock()
+        snapshotWork.wait()
         writer.close()
     }
 }

@@ -10,7 +10,7 @@ struct ESMLog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
-        subcommands: [Serve.self, Replay.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self])
+        subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self])
 }
 
 /// The data folder used when none is given: inside the working tree, ignored by git.
@@ -33,6 +33,8 @@ struct Serve: AsyncParsableCommand {
     var sync: String = "always"
     @Option(help: "A log segment is sealed once it passes this many bytes.")
     var segmentSizeBytes: Int = 64 << 20
+    @Option(help: "Take a snapshot in the background after this many events (0: never).")
+    var snapshotEveryEvents: UInt64 = 100_000
     @Option(help: "Largest accepted request body, in bytes.")
     var bodyBytesMax: Int = 256 * 1024
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -57,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         var options = StoreOptions()
         options.sync = SyncMode(rawValue: sync)!
         options.segmentSizeBytes = segmentSizeBytes
+        options.snapshotEveryEvents = snapshotEveryEvents
         if options.sync == .none { logger.warning("--sync none: acknowledged events can be lost in a crash") }
         let store = try Store(dataDirectory: dataDir, options: options, logger: logger)
         var api = APIConfiguration()
@@ -76,29 +79,52 @@ struct Replay: ParsableCommand {
 
     @Option(help: "Folder of the log.")
     var dataDir: String = dataDirectoryDefault
-    @Option(help: "Stop after this sequence number (default: the whole log).")
+    @Option(help: "The state after this sequence number (default: the whole log).")
     var atSeq: UInt64?
+    @Option(help: "The state at this time, RFC 3339 (after the last event at or before it).")
+    var at: String?
+    @Option(help: "Print only this mapping.")
+    var mapping: String?
     @Option(help: "Output format: json.")
     var format: String = "json"
 
     func validate() throws {
         guard format == "json" else { throw ValidationError("--format must be json") }
+        guard atSeq == nil || at == nil else { throw ValidationError("give --at or --at-seq, not both") }
     }
 
     func run() throws {
-        var projection = Projection()
-        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan(through: atSeq) { event in
-            try projection.apply(event)
-        }
-        if let problem = scan.corruption.first {
-            throw ValidationError("log is corrupt: \(problem)")
-        }
-        if let atSeq, atSeq > projection.lastSequence {
-            throw ValidationError("--at-seq \(atSeq) is past the end of the log (last sequence \(projection.lastSequence))")
-        }
-        let mappings = projection.mappings.values.sorted { $0.uuid < $1.uuid }.map(\.response)
+        var point = TimeTravel.Point.head
+        if let atSeq { point = .sequence(atSeq) }
+        if let t = try parseTime(at, "--at") { point = .time(t) }
+        var logger = Logger(label: "esmlog")
+        logger.logLevel = .warning
+        let (projection, _) = try TimeTravel.state(dataDirectory: dataDir, at: point, logger: logger)
+        let mappings = projection.mappings.values.filter { mapping == nil || $0.uuid == mapping }
+            .sorted { $0.uuid < $1.uuid }.map(\.response)
         let out: JSON = ["Sequence": .number(Double(projection.lastSequence)), "EventSourceMappings": .array(mappings)]
         print(out.canonicalString)
+    }
+}
+
+struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a snapshot of the state at the end of the log (the log itself is not changed).")
+
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+
+    func run() throws {
+        var logger = Logger(label: "esmlog")
+        logger.logLevel = .warning
+        let scanner = LogScanner(directory: Store.logDirectory(dataDir))
+        var projection = Projection()
+        let scan = try scanner.scan { try projection.apply($0) }
+        if let problem = scan.problems.first { throw ValidationError("the log has problems; run esmlog verify: \(problem)") }
+        let store = SnapshotStore(directory: SnapshotStore.directory(dataDir))
+        let name = try store.write(projection, hash: scan.eventsHash)
+        try store.prune()
+        print("snapshot \(SnapshotStore.directory(dataDir))/\(name): sequence \(projection.lastSequence), \(projection.mappings.count) mappings")
     }
 }
 

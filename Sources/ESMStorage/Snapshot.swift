@@ -1,0 +1,148 @@
+import ESMCore
+import Logging
+
+// Snapshot file, version 1 (docs/log-format.md, "Snapshots"):
+//   0  8  magic "ESMSNAP1"        8  2  version (1)         10 2  header size (96)
+//   12 4  zero                    16 8  sequence: the last event the snapshot includes
+//   24 8  that event's time, ms   32 32 chain hash after the log record that holds that event
+//   64 8  mapping count           72 8  stored body length  80 8  body length before compression
+//   88 4  CRC-32C of the stored body                        92 4  CRC-32C of bytes 0..<92
+//   96 .. body: one zstd frame of, per mapping in creation order, a 4-byte length and the
+//         mapping's canonical JSON (`Mapping.snapshotJSON`)
+
+/// Where a snapshot stands in the log.
+public struct SnapshotPoint: Sendable, Equatable {
+    public var sequence: UInt64
+    public var time: EventTime
+    /// The chain hash after the events record that ends at `sequence`.
+    public var hash: ChainHash
+}
+
+/// Snapshots of the projection in `<data-dir>/snapshots`: written atomically, checked on load,
+/// a few kept. A snapshot never replaces the log; it only shortens replay.
+public struct SnapshotStore: Sendable {
+    public static let magic: [UInt8] = Array("ESMSNAP1".utf8)
+    public static let headerSize = 96
+    public static let suffix = ".snap"
+    /// Snapshots kept: the newest few, so a damaged newest one still leaves a recent fallback.
+    public static let keepCount = 3
+    /// A body larger than this is damage, not data (about 20 million mappings).
+    public static let bodyBytesMax = 8 << 30
+
+    public let directory: String
+    let fs: any FileSystem
+
+    public init(directory: String, fileSystem: any FileSystem = POSIXFileSystem()) {
+        self.directory = directory
+        self.fs = fileSystem
+    }
+
+    public static func directory(_ dataDirectory: String) -> String { dataDirectory + "/snapshots" }
+
+    static func name(_ sequence: UInt64) -> String { "snapshot-" + LogFormat.pad(sequence, 20) + suffix }
+
+    /// The snapshot files, newest (highest sequence) first.
+    public func list() throws(StorageError) -> [(name: String, sequence: UInt64)] {
+        guard fs.exists(directory) else { return [] }
+        return try fs.list(directory).compactMap { name in
+            guard name.hasPrefix("snapshot-"), name.hasSuffix(SnapshotStore.suffix),
+                let s = UInt64(name.dropFirst("snapshot-".count).dropLast(SnapshotStore.suffix.count))
+            else { return nil }
+            return (name, s)
+        }.sorted { $0.sequence > $1.sequence }
+    }
+
+    /// Writes a snapshot: temporary file, fsync, rename, fsync of the folder.
+    /// - Returns: the file's name.
+    @discardableResult
+    public func write(_ projection: Projection, hash: ChainHash) throws(StorageError) -> String {
+        var raw: [UInt8] = []
+        for m in projection.all {
+            let bytes = m.snapshotJSON.canonicalBytes
+            raw.appendLE(UInt32(bytes.count))
+            raw.append(contentsOf: bytes)
+        }
+        let body = Zstd().compress(raw)
+        var h: [UInt8] = []
+        h.append(contentsOf: SnapshotStore.magic)
+        h.appendLE(UInt16(1))
+        h.appendLE(UInt16(SnapshotStore.headerSize))
+        h.appendLE(UInt32(0))
+        h.appendLE(projection.lastSequence)
+        h.appendLE(projection.lastTime.milliseconds)
+        h.append(contentsOf: hash.bytes)
+        h.appendLE(UInt64(projection.mappings.count))
+        h.appendLE(UInt64(body.count))
+        h.appendLE(UInt64(raw.count))
+        h.appendLE(CRC32C.checksum(body))
+        h.appendLE(CRC32C.checksum(h))
+        assert(h.count == SnapshotStore.headerSize)
+        try fs.makeDirectory(directory)
+        let name = SnapshotStore.name(projection.lastSequence)
+        let path = directory + "/" + name
+        let tmp = path + ".tmp"
+        if fs.exists(tmp) { try fs.remove(tmp) }
+        let f = try fs.create(tmp)
+        do {
+            try f.write(h + body, at: 0)
+            try f.sync()
+            f.close()
+            try fs.rename(tmp, path)
+            try fs.syncDirectory(directory)
+        } catch {
+            f.close()
+            try? fs.remove(tmp)
+            throw error
+        }
+        return name
+    }
+
+    /// Reads and checks a snapshot.
+    /// - Throws: `StorageError(.corruption)` saying what is wrong with it.
+    public func load(_ name: String) throws(StorageError) -> (projection: Projection, point: SnapshotPoint) {
+        let b = try fs.read(directory + "/" + name)
+        func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
+        guard b.count >= SnapshotStore.headerSize, Array(b[0..<8]) == SnapshotStore.magic else { throw bad("not a snapshot") }
+        guard CRC32C.checksum(Array(b[0..<92])) == b.readLE(UInt32.self, at: 92) else { throw bad("header checksum mismatch") }
+        guard b.readLE(UInt16.self, at: 8) == 1, b.readLE(UInt16.self, at: 10) == SnapshotStore.headerSize else {
+            throw StorageError(.unsupportedVersion, "snapshot \(name): unknown version")
+        }
+        let sequence = b.readLE(UInt64.self, at: 16)
+        let time = EventTime(milliseconds: b.readLE(Int64.self, at: 24))
+        let hash = ChainHash(bytes: Array(b[32..<64]))
+        let count = b.readLE(UInt64.self, at: 64)
+        let stored = Int(b.readLE(UInt64.self, at: 72)), rawSize = b.readLE(UInt64.self, at: 80)
+        guard stored == b.count - SnapshotStore.headerSize, rawSize <= UInt64(SnapshotStore.bodyBytesMax) else { throw bad("body length mismatch") }
+        let body = b[SnapshotStore.headerSize...]
+        guard CRC32C.checksum(Array(body)) == b.readLE(UInt32.self, at: 88) else { throw bad("body checksum mismatch") }
+        guard let raw = Zstd().decompress(body, sizeMax: Int(rawSize)), raw.count == Int(rawSize) else { throw bad("body does not decompress") }
+        var mappings: [Mapping] = []
+        mappings.reserveCapacity(Int(min(count, 1 << 24)))
+        var i = 0
+        while i < raw.count {
+            guard raw.count - i >= 4 else { throw bad("record length cut short") }
+            let n = Int(raw.readLE(UInt32.self, at: i))
+            i += 4
+            guard n <= raw.count - i else { throw bad("record runs past the body") }
+            do {
+                mappings.append(try Mapping(snapshotJSON: JSON.parse(raw[i..<(i + n)])))
+            } catch {
+                throw bad("mapping \(mappings.count): \(error)")
+            }
+            i += n
+        }
+        guard UInt64(mappings.count) == count else { throw bad("holds \(mappings.count) mappings, header says \(count)") }
+        do {
+            let projection = try Projection(restoring: mappings, lastSequence: sequence, lastTime: time)
+            return (projection, SnapshotPoint(sequence: sequence, time: time, hash: hash))
+        } catch {
+            throw bad("\(error)")
+        }
+    }
+
+    /// Removes all but the newest `keep` snapshots (and leftover temporary files).
+    public func prune(keep: Int = SnapshotStore.keepCount) throws(StorageError) {
+        for (name, _) in try list().dropFirst(keep) { try fs.remove(directory + "/" + name) }
+        for name in try fs.list(directory) where name.hasSuffix(".tmp") { try fs.remove(directory + "/" + name) }
+    }
+}
