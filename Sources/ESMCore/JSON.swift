@@ -83,6 +83,23 @@ public struct JSONObject: Sendable, Equatable, Hashable, Sequence {
         for (k, v) in pairs { self[k] = v }
     }
 
+    /// Builds an object from members in any order; a later duplicate key replaces an earlier
+    /// one. Members already in key order (as canonical JSON has them) take one pass.
+    init(parsed pairs: [(key: String, value: JSON)]) {
+        var sorted = true
+        for k in pairs.indices.dropFirst() where !JSONObject.less(pairs[k - 1].key, pairs[k].key) {
+            sorted = false
+            break
+        }
+        if sorted {
+            members = pairs
+        } else {
+            members = []
+            members.reserveCapacity(pairs.count)
+            for (k, v) in pairs { self[k] = v }
+        }
+    }
+
     public var count: Int { members.count }
     public var isEmpty: Bool { members.isEmpty }
     public var keys: [String] { members.map(\.key) }
@@ -296,22 +313,21 @@ struct JSONParser {
     mutating func parseObject() throws(JSONParseError) -> JSON {
         try enter()
         i += 1
-        var o = JSONObject()
+        var pairs: [(key: String, value: JSON)] = []
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") {
             i += 1; depth -= 1
-            return .object(o)
+            return .object(JSONObject())
         }
         while true {
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-            let key = try parseString()
+            let key = JSONKeys.intern(try parseString())
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
             skipSpace()
-            let v = try parseValue()
-            o[key] = v
+            pairs.append((key, try parseValue()))
             skipSpace()
             guard i < b.count else { throw fail("unexpected end of input") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -319,7 +335,7 @@ struct JSONParser {
             throw fail("expected ',' or '}'")
         }
         depth -= 1
-        return .object(o)
+        return .object(JSONObject(parsed: pairs))
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSON {
@@ -346,9 +362,27 @@ struct JSONParser {
 
     mutating func parseNumber() throws(JSONParseError) -> Double {
         let start = i
-        if b[i] == UInt8(ascii: "-") { i += 1 }
+        var negative = false
+        if b[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
         guard i < b.count, isDigit(b[i]) else { throw fail("invalid number") }
-        if b[i] == UInt8(ascii: "0") { i += 1 } else { while i < b.count, isDigit(b[i]) { i += 1 } }
+        // Fast path: an integer of at most 15 digits is exact in a Double and needs no text.
+        var value: Int64 = 0
+        var digits = 0
+        if b[i] == UInt8(ascii: "0") {
+            i += 1
+            digits = 1
+        } else {
+            while i < b.count, isDigit(b[i]) {
+                if digits < 16 { value = value * 10 + Int64(b[i] - 48) }
+                digits += 1
+                i += 1
+            }
+        }
+        let integral = i >= b.count || (b[i] != UInt8(ascii: ".") && b[i] != UInt8(ascii: "e") && b[i] != UInt8(ascii: "E"))
+        if integral && digits <= 15 { return Double(negative ? -value : value) }
         if i < b.count, b[i] == UInt8(ascii: ".") {
             i += 1
             guard i < b.count, isDigit(b[i]) else { throw fail("invalid number") }
@@ -372,7 +406,22 @@ struct JSONParser {
 
     mutating func parseString() throws(JSONParseError) -> String {
         i += 1
-        var out: [UInt8] = []
+        // Fast path: no escapes, so the string is the bytes up to the closing quote.
+        let start = i
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") {
+                guard let s = b.withUnsafeBufferPointer({ String(validating: UnsafeBufferPointer(rebasing: $0[start..<i]), as: UTF8.self) }) else {
+                    throw fail("invalid UTF-8 in string")
+                }
+                i += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            if c < 0x20 { throw fail("control character in string") }
+            i += 1
+        }
+        var out: [UInt8] = Array(b[start..<i])
         while true {
             guard i < b.count else { throw fail("unterminated string") }
             let c = b[i]
@@ -433,5 +482,29 @@ struct JSONParser {
             i += 1
         }
         return v
+    }
+}
+
+/// Member names that every mapping and event repeats, kept once: a parsed key equal to one of
+/// these is replaced by the literal, whose storage is in the binary. Names up to 15 bytes are
+/// stored inline in a String anyway; longer ones would otherwise cost a heap block per use.
+enum JSONKeys {
+    static let table: [String: String] = {
+        let names = [
+            "AccessKeyId", "AmazonManagedKafkaEventSourceConfig", "BisectBatchOnFunctionError", "CollectionName",
+            "Configuration", "ConsumerGroupId", "CreatedSequence", "DatabaseName", "DestinationConfig",
+            "DocumentDBEventSourceConfig", "EventSourceArn", "EventSourceMappingArn", "EventSourceMappings", "EventVersion",
+            "FilterCriteria", "FunctionArn", "FunctionName", "FunctionResponseTypes", "KAFKA_BOOTSTRAP_SERVERS",
+            "LastModified", "LastProcessingResult", "LoggingConfig", "MaximumBatchingWindowInSeconds", "MaximumConcurrency",
+            "MaximumPollers", "MaximumRecordAgeInSeconds", "MaximumRetryAttempts", "MetricsConfig", "MinimumPollers",
+            "ParallelizationFactor", "PollerGroupName", "ProvisionedPollerConfig", "ScalingConfig",
+            "SelfManagedEventSource", "SelfManagedKafkaEventSourceConfig", "SourceAccessConfigurations", "StartingPosition",
+            "StartingPositionTimestamp", "StateTransitionReason", "SystemLogLevel", "TumblingWindowInSeconds",
+        ]
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, $0) })
+    }()
+
+    static func intern(_ key: String) -> String {
+        key.utf8.count > 15 ? (table[key] ?? key) : key
     }
 }

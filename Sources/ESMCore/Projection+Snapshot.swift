@@ -29,7 +29,9 @@ extension Projection {
     ///   mapping claims an event after the snapshot's sequence.
     public init(restoring mappings: [Mapping], lastSequence: UInt64, lastTime: EventTime) throws(ProjectionError) {
         self.init()
+        reserve(mappings.count)
         var created = Set<UInt64>()
+        created.reserveCapacity(mappings.count)
         for m in mappings {
             guard self.mappings[m.uuid] == nil, created.insert(m.createdSequence).inserted, m.sequence <= lastSequence else {
                 throw ProjectionError(sequence: lastSequence, reason: "snapshot mapping \(m.uuid) does not fit")

@@ -85,6 +85,11 @@ public struct Projection: Sendable {
         lastTime = max(lastTime, event.time)
     }
 
+    mutating func reserve(_ n: Int) {
+        mappings.reserveCapacity(n)
+        byCreated.reserveCapacity(n)
+    }
+
     mutating func insertRestored(_ m: Mapping) {
         mappings[m.uuid] = m
         index(m)

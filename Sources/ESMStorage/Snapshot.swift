@@ -1,4 +1,6 @@
+import Dispatch
 import ESMCore
+import Foundation
 import Logging
 
 // Snapshot file, version 1 (docs/log-format.md, "Snapshots"):
@@ -116,21 +118,40 @@ public struct SnapshotStore: Sendable {
         let body = b[SnapshotStore.headerSize...]
         guard CRC32C.checksum(Array(body)) == b.readLE(UInt32.self, at: 88) else { throw bad("body checksum mismatch") }
         guard let raw = Zstd().decompress(body, sizeMax: Int(rawSize)), raw.count == Int(rawSize) else { throw bad("body does not decompress") }
-        var mappings: [Mapping] = []
-        mappings.reserveCapacity(Int(min(count, 1 << 24)))
+        // Find the records, then parse them on every core: they are independent, and parsing is
+        // most of the cost of a start-up from a snapshot.
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(Int(min(count, 1 << 24)))
         var i = 0
         while i < raw.count {
             guard raw.count - i >= 4 else { throw bad("record length cut short") }
             let n = Int(raw.readLE(UInt32.self, at: i))
             i += 4
             guard n <= raw.count - i else { throw bad("record runs past the body") }
-            do {
-                mappings.append(try Mapping(snapshotJSON: JSON.parse(raw[i..<(i + n)])))
-            } catch {
-                throw bad("mapping \(mappings.count): \(error)")
-            }
+            ranges.append(i..<(i + n))
             i += n
         }
+        let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        let chunk = (ranges.count + workers - 1) / workers
+        let slots = ParseSlots(count: workers)
+        let records = ranges, file = name
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let slice = records[min(records.count, w * chunk)..<min(records.count, (w + 1) * chunk)]
+            var out: [Mapping] = []
+            out.reserveCapacity(slice.count)
+            for (k, r) in zip(slice.indices, slice) {
+                do {
+                    out.append(try Mapping(snapshotJSON: JSON.parse(raw[r])))
+                } catch {
+                    slots.set(w, .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)")))
+                    return
+                }
+            }
+            slots.set(w, .success(out))
+        }
+        var mappings: [Mapping] = []
+        mappings.reserveCapacity(ranges.count)
+        for w in 0..<workers { mappings += try slots.get(w).get() }
         guard UInt64(mappings.count) == count else { throw bad("holds \(mappings.count) mappings, header says \(count)") }
         do {
             let projection = try Projection(restoring: mappings, lastSequence: sequence, lastTime: time)
@@ -145,4 +166,23 @@ public struct SnapshotStore: Sendable {
         for (name, _) in try list().dropFirst(keep) { try fs.remove(directory + "/" + name) }
         for name in try fs.list(directory) where name.hasSuffix(".tmp") { try fs.remove(directory + "/" + name) }
     }
+}
+
+/// One result slot per parsing worker; each worker writes only its own slot, and the slots are
+/// read after `concurrentPerform` has returned.
+final class ParseSlots: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Result<[Mapping], StorageError>>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: .success([]))
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ i: Int, _ r: Result<[Mapping], StorageError>) { slots[i] = r }
+    func get(_ i: Int) -> Result<[Mapping], StorageError> { slots[i] }
 }

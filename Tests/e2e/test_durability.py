@@ -1,5 +1,7 @@
 """Acknowledged mutations survive kill -9; replay from the files equals what the API lists."""
+import datetime
 import json
+import os
 import random
 import threading
 import time
@@ -91,3 +93,35 @@ def test_kill_9_keeps_every_acknowledged_mutation(data_dir):
         server.stop()
     assert run_cli("verify", "--data-dir", data_dir).returncode == 0
     print(f"kill -9: {len(acknowledged)} acknowledged creates checked (seed {seed})")
+
+
+def test_replay_at_a_time_or_sequence_equals_what_the_api_showed_then(data_dir):
+    server = Server(data_dir, transition_delay=0.01, extra=["--snapshot-every-events", "7"]).start()
+    moments = []  # (time, last sequence, what the API listed)
+    try:
+        lam = server.client()
+        uuids = []
+        for i in range(6):
+            uuids.append(lam.create_event_source_mapping(FunctionName="fn", EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:t{i}")["UUID"])
+            wait_state(lam, uuids[-1], {"Enabled"})
+            if i % 2:
+                lam.update_event_source_mapping(UUID=uuids[i - 1], BatchSize=i)
+                wait_state(lam, uuids[i - 1], {"Enabled"})
+            time.sleep(0.01)
+            stamp = time.time()
+            time.sleep(0.01)
+            moments.append((stamp, sorted((wire(m) for m in listed(lam)), key=lambda m: m["UUID"])))
+    finally:
+        server.stop()
+    snapshots = os.listdir(os.path.join(data_dir, "snapshots"))
+    assert snapshots, "automatic snapshots were expected with --snapshot-every-events 7"
+    for stamp, shown in moments:
+        at = datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        replayed = json.loads(run_cli("replay", "--data-dir", data_dir, "--at", at).stdout)
+        assert replayed["EventSourceMappings"] == shown, at
+        by_seq = json.loads(run_cli("replay", "--data-dir", data_dir, "--at-seq", str(replayed["Sequence"])).stdout)
+        assert by_seq == replayed
+    one = json.loads(run_cli("replay", "--data-dir", data_dir, "--mapping", moments[0][1][0]["UUID"]).stdout)
+    assert [m["UUID"] for m in one["EventSourceMappings"]] == [moments[0][1][0]["UUID"]]
+    made = run_cli("snapshot", "--data-dir", data_dir).stdout
+    assert made.startswith("snapshot ") and "6 mappings" in made

@@ -15,5 +15,10 @@ let package = Package(
             .product(name: "ESMCore", package: "esmlog"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .executableTarget(name: "ReplayBenchmark", dependencies: [
+            .product(name: "ESMStorage", package: "esmlog"),
+            .product(name: "ESMCore", package: "esmlog"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

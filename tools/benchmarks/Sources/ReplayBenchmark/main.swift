@@ -1,0 +1,174 @@
+import ESMCore
+import ESMStorage
+import Foundation
+import Logging
+
+// Replay and query figures for logs of 1k, 100k and 1M events:
+//
+//     swift run -c release --package-path tools/benchmarks ReplayBenchmark [1000,100000,1000000]
+//
+// Each log is written through the decider and the log writer (16 events per record, no fsync:
+// the figures are about reading). A log of N events holds min(N/2, 100k) mappings: their
+// creates and Creating→Enabled transitions, then updates and their transitions.
+
+// Child mode: open a store in a fresh process and report its RSS growth, so that memory freed
+// by the generator does not hide what the state costs.
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--rss" {
+    let before = rssBytes()
+    var options = StoreOptions()
+    options.snapshotEveryEvents = 0
+    let store = try Store(dataDirectory: CommandLine.arguments[2], options: options, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+    print(rssBytes() - before, store.read { $0.mappings.count })
+    exit(0)
+}
+
+// Phase mode: where the time of loading a snapshot goes.
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--phases" {
+    let snaps = SnapshotStore(directory: SnapshotStore.directory(CommandLine.arguments[2]))
+    let name = try snaps.list()[0].name
+    var t = ContinuousClock.now
+    func lap(_ what: String) { print(what, ContinuousClock.now - t); t = ContinuousClock.now }
+    let b = try POSIXFileSystem().read(snaps.directory + "/" + name)
+    lap("read")
+    let raw = Zstd().decompress(b[96...], sizeMax: 1 << 30)!
+    lap("decompress")
+    var jsons: [JSON] = []
+    var i = 0
+    while i < raw.count {
+        let n = Int(UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24)
+        jsons.append(try JSON.parse(raw[(i + 4)..<(i + 4 + n)]))
+        i += 4 + n
+    }
+    lap("parse \(jsons.count)")
+    let mappings = try jsons.map { try Mapping(snapshotJSON: $0) }
+    lap("mappings")
+    let p = try Projection(restoring: mappings, lastSequence: 1 << 40, lastTime: EventTime(milliseconds: 0))
+    lap("restore \(p.mappings.count)")
+    exit(0)
+}
+
+let sizes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(separator: ",").map { Int($0)! } : [1_000, 100_000, 1_000_000]
+let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+let actor = Actor(accessKeyId: "AKIDBENCH", sourceIp: "10.0.0.1",
+                  userAgent: "Boto3/1.43.11 md/Botocore#1.43.11 ua/2.1 os/linux#6.1.0 lang/python#3.11.7 Botocore/1.43.11",
+                  requestId: "", region: "us-east-1")
+
+func rssBytes() -> Int {
+    let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "0 0"
+    return (Int(statm.split(separator: " ")[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+func percentile(_ v: [Double], _ p: Double) -> Double { v.sorted()[min(v.count - 1, Int(Double(v.count) * p))] }
+
+/// Writes a log of `events` events into `dir`.
+func makeLog(_ dir: String, events: Int) throws {
+    let scan = try LogScanner(directory: Store.logDirectory(dir)).scan()
+    let writer = try LogWriter(directory: Store.logDirectory(dir), scan: scan, segmentSizeBytes: 64 << 20, sync: .none, logger: logger)
+    var p = Projection()
+    var pending: [Event] = []
+    var clock: Int64 = 1_790_000_000_000
+    var rng = SystemRandomNumberGenerator()
+    func add(_ d: Decision) throws {
+        let e = d.event(sequence: p.lastSequence + 1)
+        try p.apply(e)
+        pending.append(e)
+        if pending.count == 16 {
+            try writer.append(pending)
+            pending.removeAll()
+        }
+    }
+    let mappings = min(events / 2, 100_000)
+    var ids: [String] = []
+    while p.lastSequence < UInt64(events) {
+        clock += 3
+        var a = actor
+        a.requestId = UUID().uuidString.lowercased()
+        let ctx = CommandContext(time: EventTime(milliseconds: clock), actor: a, account: "123456789012")
+        if ids.count < mappings {
+            let id = UUID().uuidString.lowercased()
+            let n = ids.count
+            ids.append(id)
+            try add(Decider.create(body: [
+                "FunctionName": .string("service-\(n % 50)-handler"), "EventSourceArn": .string("arn:aws:sqs:us-east-1:123456789012:orders-\(n)-queue"),
+                "BatchSize": 10, "ScalingConfig": ["MaximumConcurrency": 10], "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "FilterCriteria": ["Filters": [["Pattern": #"{"body":{"type":["order_created"]}}"#]]],
+            ], uuid: id, context: ctx, state: p).get())
+        } else {
+            let id = ids[Int.random(in: 0..<ids.count, using: &rng)]
+            try add(Decider.update(uuid: id, body: ["BatchSize": .number(Double(Int.random(in: 1...10, using: &rng)))], context: ctx, state: p).get())
+        }
+        if p.lastSequence < UInt64(events), let last = pending.last ?? nil as Event?,
+            let t = Decider.completeTransition(uuid: last.uuid, time: EventTime(milliseconds: clock + 1), state: p) {
+            try add(t)
+        }
+    }
+    if !pending.isEmpty { try writer.append(pending) }
+    writer.close()
+}
+
+print("replay and queries, \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
+for events in sizes {
+    let dir = NSTemporaryDirectory() + "esmlog-replay-" + UUID().uuidString
+    defer { if ProcessInfo.processInfo.environment["ESMLOG_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) } else { print("kept \(dir)") } }
+    try makeLog(dir, events: events)
+    var options = StoreOptions()
+    options.snapshotEveryEvents = 0
+
+    var started = ContinuousClock.now
+    var store: Store? = try Store(dataDirectory: dir, options: options, logger: logger)
+    let coldSeconds = seconds(ContinuousClock.now - started)
+    let mappings = store!.read { $0.mappings.count }
+    let snapshotStarted = ContinuousClock.now
+    _ = try store!.snapshot()
+    let snapshotSeconds = seconds(ContinuousClock.now - snapshotStarted)
+    store!.close()
+    store = nil
+
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    child.arguments = ["--rss", dir]
+    let pipe = Pipe()
+    child.standardOutput = pipe
+    try child.run()
+    child.waitUntilExit()
+    let rss = Int(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")[0]) ?? 0
+
+    started = ContinuousClock.now
+    let warm = try Store(dataDirectory: dir, options: options, logger: logger)
+    let snapshotStartSeconds = seconds(ContinuousClock.now - started)
+
+    // Get and list latency, in process (no HTTP): lookup plus the response's JSON bytes.
+    let ids = warm.read { Array($0.mappings.keys) }
+    var gets: [Double] = []
+    for _ in 0..<min(100_000, ids.count * 2) {
+        let id = ids.randomElement()!
+        let t = ContinuousClock.now
+        let bytes = warm.read { $0.mappings[id] }!.response.canonicalBytes
+        precondition(!bytes.isEmpty)
+        gets.append(seconds(ContinuousClock.now - t))
+    }
+    var lists: [Double] = []
+    let maxSequence = warm.read { $0.lastSequence }
+    for _ in 0..<2000 {
+        let after = UInt64.random(in: 0...maxSequence)
+        let t = ContinuousClock.now
+        let page = warm.read { $0.page(eventSourceArn: nil, functionArn: nil, after: after, limit: 100) }
+        let bytes = JSON.array(page.mappings.map(\.response)).canonicalBytes
+        precondition(bytes.count > 0)
+        lists.append(seconds(ContinuousClock.now - t))
+    }
+    warm.close()
+    let logBytes = try FileManager.default.contentsOfDirectory(atPath: Store.logDirectory(dir)).reduce(0) {
+        $0 + ((try? FileManager.default.attributesOfItem(atPath: Store.logDirectory(dir) + "/" + $1)[.size] as? Int) ?? 0)
+    }
+    print("""
+    \(events) events, \(mappings) mappings, log \(logBytes / 1024) KiB
+      cold replay (no snapshot): \(String(format: "%.3f", coldSeconds)) s = \(String(format: "%.0f", Double(events) / coldSeconds)) events/s
+      snapshot written in \(String(format: "%.3f", snapshotSeconds)) s; start-up from it: \(String(format: "%.3f", snapshotStartSeconds)) s
+      RSS of the state (fresh process, start-up from the snapshot): \(rss / 1024) KiB = \(mappings > 0 ? rss / mappings : 0) bytes per mapping
+      get (lookup + response JSON): p50 \(String(format: "%.1f", percentile(gets, 0.5) * 1e6)) µs, p99 \(String(format: "%.1f", percentile(gets, 0.99) * 1e6)) µs
+      list page of 100 (+ JSON): p50 \(String(format: "%.1f", percentile(lists, 0.5) * 1e6)) µs, p99 \(String(format: "%.1f", percentile(lists, 0.99) * 1e6)) µs
+    """)
+}
