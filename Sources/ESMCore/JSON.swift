@@ -252,8 +252,12 @@ extension JSON {
     /// - Returns: the value.
     /// - Throws: `JSONParseError` naming the offset.
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONParseError) -> JSON {
-        var p = JSONParser(Array(bytes))
-        return try p.parseDocument()
+        let result: Result<JSON, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            var p = JSONParser(buffer)
+            do throws(JSONParseError) { return .success(try p.parseDocument()) } catch { return .failure(error) }
+        }
+        if let result { return try result.get() }
+        return try parse(Array(bytes))
     }
 
     /// Parses one JSON text from a string.
@@ -262,12 +266,14 @@ extension JSON {
     }
 }
 
+/// Reads bytes through an unsafe buffer: every read below is preceded by an explicit
+/// `i < b.count` check (debug builds check bounds again).
 struct JSONParser {
-    let b: [UInt8]
+    let b: UnsafeBufferPointer<UInt8>
     var i = 0
     var depth = 0
 
-    init(_ bytes: [UInt8]) { b = bytes }
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
     func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: i, reason: reason) }
 
@@ -411,7 +417,7 @@ struct JSONParser {
         while i < b.count {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
-                guard let s = b.withUnsafeBufferPointer({ String(validating: UnsafeBufferPointer(rebasing: $0[start..<i]), as: UTF8.self) }) else {
+                guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else {
                     throw fail("invalid UTF-8 in string")
                 }
                 i += 1

@@ -174,7 +174,7 @@ public struct Projection: Sendable {
         var page: [Mapping] = []
         var i = after.map { candidates.firstIndex(after: $0) } ?? 0
         while i < candidates.count {
-            let s = candidates.values[i]
+            let s = candidates[i]
             i += 1
             guard let m = byCreated[s].flatMap({ mappings[$0] }), check?(m) ?? true else { continue }
             if page.count == limit { return (page, page.last!.createdSequence) }
@@ -184,36 +184,96 @@ public struct Projection: Sendable {
     }
 }
 
-/// A sorted array of distinct sequence numbers. Inserts are almost always at the end, since
-/// sequences grow; removal is a binary search and one move.
+/// A sorted set of distinct sequence numbers. Inserts are almost always at the end, since
+/// sequences grow; removal is a binary search and one move. Most event sources have one mapping,
+/// so one value is kept inline, without an array.
 struct SortedSequences: Sendable {
-    private(set) var values: [UInt64] = []
+    private enum Storage: Sendable {
+        case empty
+        case one(UInt64)
+        case many([UInt64])
+    }
 
-    var count: Int { values.count }
-    var isEmpty: Bool { values.isEmpty }
+    private var storage = Storage.empty
+
+    var count: Int {
+        switch storage {
+        case .empty: 0
+        case .one: 1
+        case .many(let a): a.count
+        }
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    var values: [UInt64] {
+        switch storage {
+        case .empty: []
+        case .one(let v): [v]
+        case .many(let a): a
+        }
+    }
+
+    subscript(i: Int) -> UInt64 {
+        switch storage {
+        case .empty: preconditionFailure("index out of range")
+        case .one(let v):
+            precondition(i == 0)
+            return v
+        case .many(let a): return a[i]
+        }
+    }
 
     /// The index of the first value greater than `s`.
     func firstIndex(after s: UInt64) -> Int {
-        var lo = 0, hi = values.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if values[mid] <= s { lo = mid + 1 } else { hi = mid }
+        switch storage {
+        case .empty: return 0
+        case .one(let v): return v <= s ? 1 : 0
+        case .many(let a):
+            var lo = 0, hi = a.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if a[mid] <= s { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
         }
-        return lo
     }
 
     mutating func insert(_ s: UInt64) {
-        if let last = values.last, last >= s {
-            let i = firstIndex(after: s)
-            if i > 0, values[i - 1] == s { return }
-            values.insert(s, at: i)
-        } else {
-            values.append(s)
+        switch storage {
+        case .empty: storage = .one(s)
+        case .one(let v):
+            if v != s { storage = .many(v < s ? [v, s] : [s, v]) }
+        case .many(var a):
+            storage = .empty  // keep the array uniquely referenced while it changes
+            if let last = a.last, last >= s {
+                let i = SortedSequences.firstIndex(a, after: s)
+                if !(i > 0 && a[i - 1] == s) { a.insert(s, at: i) }
+            } else {
+                a.append(s)
+            }
+            storage = .many(a)
         }
     }
 
     mutating func remove(_ s: UInt64) {
-        let i = firstIndex(after: s)
-        if i > 0, values[i - 1] == s { values.remove(at: i - 1) }
+        switch storage {
+        case .empty: break
+        case .one(let v): if v == s { storage = .empty }
+        case .many(var a):
+            storage = .empty
+            let i = SortedSequences.firstIndex(a, after: s)
+            if i > 0, a[i - 1] == s { a.remove(at: i - 1) }
+            storage = a.count == 1 ? .one(a[0]) : a.isEmpty ? .empty : .many(a)
+        }
+    }
+
+    static func firstIndex(_ a: [UInt64], after s: UInt64) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] <= s { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 }

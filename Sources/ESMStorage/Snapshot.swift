@@ -10,7 +10,7 @@ import Logging
 //   64 8  mapping count           72 8  stored body length  80 8  body length before compression
 //   88 4  CRC-32C of the stored body                        92 4  CRC-32C of bytes 0..<92
 //   96 .. body: one zstd frame of, per mapping in creation order, a 4-byte length and the
-//         mapping's canonical JSON (`Mapping.snapshotJSON`)
+//         mapping's record (`Mapping.snapshotJSON`) in packed form (`JSON.packedBytes`)
 
 /// Where a snapshot stands in the log.
 public struct SnapshotPoint: Sendable, Equatable {
@@ -60,7 +60,7 @@ public struct SnapshotStore: Sendable {
     public func write(_ projection: Projection, hash: ChainHash) throws(StorageError) -> String {
         var raw: [UInt8] = []
         for m in projection.all {
-            let bytes = m.snapshotJSON.canonicalBytes
+            let bytes = m.snapshotJSON.packedBytes
             raw.appendLE(UInt32(bytes.count))
             raw.append(contentsOf: bytes)
         }
@@ -141,7 +141,7 @@ public struct SnapshotStore: Sendable {
             out.reserveCapacity(slice.count)
             for (k, r) in zip(slice.indices, slice) {
                 do {
-                    out.append(try Mapping(snapshotJSON: JSON.parse(raw[r])))
+                    out.append(try Mapping(snapshotJSON: JSON.unpack(raw[r])))
                 } catch {
                     slots.set(w, .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)")))
                     return

@@ -67,6 +67,7 @@ public final class Store: @unchecked Sendable {
         writer = try LogWriter(directory: wal, scan: scan, segmentSizeBytes: options.segmentSizeBytes, sync: options.sync,
                                fileSystem: options.fileSystem, logger: logger)
         self.projection = projection
+        Heap.trim()
         lastSnapshotSequence = projection.lastSequence
         nextSequence = projection.lastSequence + 1
         lastTime = projection.lastTime

@@ -33,6 +33,20 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSON.parse(deep) }
     }
 
+    @Test func packedFormRoundTripsAndRefusesDamage() throws {
+        let v = try JSON.parse(#"{"a":[1,-2,2.5,1e300,-0.0,9007199254740993,true,false,null,"é\n"],"b":{},"c":"","d":{"x":{"y":[]}}}"#)
+        let packed = v.packedBytes
+        #expect(try JSON.unpack(packed) == v)
+        #expect(try JSON.unpack(packed[...]) == v)
+        for cut in 0..<packed.count {
+            #expect(throws: JSONParseError.self) { try JSON.unpack(packed[0..<cut]) }
+        }
+        #expect(throws: JSONParseError.self) { try JSON.unpack(packed + [0]) }
+        #expect(throws: JSONParseError.self) { try JSON.unpack([9]) }
+        #expect(throws: JSONParseError.self) { try JSON.unpack([5, 2, 0xC3, 0x28]) }
+        #expect(throws: JSONParseError.self) { try JSON.unpack([UInt8](repeating: 6, count: 200) + [0]) }
+    }
+
     @Test func surrogatePairsDecode() throws {
         #expect(try JSON.parse(#""\ud83d\ude00""#) == .string("😀"))
     }

@@ -1,3 +1,4 @@
+import Glibc
 import ESMCore
 import ESMStorage
 import Foundation
@@ -18,7 +19,11 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--rss" {
     var options = StoreOptions()
     options.snapshotEveryEvents = 0
     let store = try Store(dataDirectory: CommandLine.arguments[2], options: options, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-    print(rssBytes() - before, store.read { $0.mappings.count })
+    let untrimmed = rssBytes() - before
+    if let f = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") {
+        _ = unsafeBitCast(f, to: (@convention(c) (Int) -> Int32).self)(0)
+    }
+    print(untrimmed, store.read { $0.mappings.count }, rssBytes() - before)
     exit(0)
 }
 
@@ -133,7 +138,8 @@ for events in sizes {
     child.standardOutput = pipe
     try child.run()
     child.waitUntilExit()
-    let rss = Int(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")[0]) ?? 0
+    let rssFields = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+    let rss = Int(rssFields[0]) ?? 0, trimmed = Int(rssFields[2]) ?? 0
 
     started = ContinuousClock.now
     let warm = try Store(dataDirectory: dir, options: options, logger: logger)
@@ -150,9 +156,10 @@ for events in sizes {
         gets.append(seconds(ContinuousClock.now - t))
     }
     var lists: [Double] = []
-    let maxSequence = warm.read { $0.lastSequence }
+    let created = warm.read { $0.all.map(\.createdSequence) }
     for _ in 0..<2000 {
-        let after = UInt64.random(in: 0...maxSequence)
+        // A marker from a real page boundary: the creation sequence of some mapping.
+        let after = created.randomElement()!
         let t = ContinuousClock.now
         let page = warm.read { $0.page(eventSourceArn: nil, functionArn: nil, after: after, limit: 100) }
         let bytes = JSON.array(page.mappings.map(\.response)).canonicalBytes
@@ -167,7 +174,7 @@ for events in sizes {
     \(events) events, \(mappings) mappings, log \(logBytes / 1024) KiB
       cold replay (no snapshot): \(String(format: "%.3f", coldSeconds)) s = \(String(format: "%.0f", Double(events) / coldSeconds)) events/s
       snapshot written in \(String(format: "%.3f", snapshotSeconds)) s; start-up from it: \(String(format: "%.3f", snapshotStartSeconds)) s
-      RSS of the state (fresh process, start-up from the snapshot): \(rss / 1024) KiB = \(mappings > 0 ? rss / mappings : 0) bytes per mapping
+      RSS of the state (fresh process, start-up from the snapshot): \(rss / 1024) KiB = \(mappings > 0 ? rss / mappings : 0) bytes per mapping; after malloc_trim: \(mappings > 0 ? trimmed / mappings : 0) bytes per mapping
       get (lookup + response JSON): p50 \(String(format: "%.1f", percentile(gets, 0.5) * 1e6)) µs, p99 \(String(format: "%.1f", percentile(gets, 0.99) * 1e6)) µs
       list page of 100 (+ JSON): p50 \(String(format: "%.1f", percentile(lists, 0.5) * 1e6)) µs, p99 \(String(format: "%.1f", percentile(lists, 0.99) * 1e6)) µs
     """)
