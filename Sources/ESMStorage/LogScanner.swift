@@ -39,8 +39,8 @@ public struct SegmentSummary: Sendable {
     public var rawBytes: Int
     /// Dictionary records in the segment.
     public var dictionaries: Int
-    /// Where each valid events record ends and the last sequence it holds (when asked for).
-    public var boundaries: [(lastSequence: UInt64, end: Int, hash: ChainHash)] = []
+    /// Every valid events record: where it is and the last sequence it holds (when asked for).
+    public var boundaries: [RecordPosition] = []
 }
 
 /// The result of reading a whole log.
@@ -58,8 +58,8 @@ public struct LogScan: Sendable {
     /// When the scan started from a snapshot: why the log does not lead to that snapshot's
     /// state, or nil when it does.
     public var snapshotMismatch: String?
-    /// The chain hash after the last events record (what a snapshot at the head records).
-    public var eventsHash = ChainHash.genesis
+    /// The last events record (what a snapshot at the head records); nil for an empty log.
+    public var lastEvents: RecordPosition?
 
     /// The torn tail, when that is the only problem.
     public var tornTail: LogProblem? {
@@ -92,22 +92,21 @@ public struct LogScanner {
     ///     ends the scan and is rethrown.
     /// - Returns: what was read and every problem found. Reading goes on past a problem where
     ///   it can, so that `esmlog verify` lists all of them; events after one are not delivered.
-    ///   - from: a snapshot to start from: segments before the one holding its sequence are not
-    ///     read, events up to it are checked but not delivered, and the chain hash after its
-    ///     last event must equal the snapshot's (else `snapshotMismatch` says why).
+    ///   - from: a snapshot to start from: reading starts at the snapshot's last record, which must
+    ///     decode and chain exactly as the snapshot says (else `snapshotMismatch` says why); what
+    ///     comes before it is not read.
     public func scan(through: UInt64? = nil, from point: SnapshotPoint? = nil, collectBoundaries: Bool = false,
                      visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
         var result = LogScan()
         let names = try segmentNames()
         var start = 0
         if let point {
-            start = names.lastIndex { LogFormat.parseSegmentName($0)!.firstSequence <= point.sequence } ?? names.count
-            if start == names.count {
-                result.snapshotMismatch = "the log has no segment holding sequence \(point.sequence)"
+            guard let found = names.firstIndex(where: { LogFormat.parseSegmentName($0)!.index == point.position.segmentIndex }) else {
+                result.snapshotMismatch = "the log has no segment \(point.position.segmentIndex)"
                 return result
             }
+            start = found
         }
-        var pointChecked = false
         var hash = ChainHash.genesis
         var expectedSequence: UInt64 = 1
         var delivering = true
@@ -140,14 +139,36 @@ public struct LogScanner {
             if header.firstSequence != nameSequence {
                 problem(.corruption, 0, "header says first sequence \(header.firstSequence), file name says \(nameSequence)")
             }
-            if position == start, point != nil {
-                hash = header.previousHash
-                expectedSequence = header.firstSequence
+            var resumeAt: Int?
+            if let point, position == start {
+                // Start at the snapshot's own record: it must decode with the snapshot's hash
+                // before it and dictionary, and end at the snapshot's sequence and hash.
+                let p = point.position
+                let codec = RecordCodec(salt: header.salt, segmentFirstSequence: header.firstSequence, zstd: zstd)
+                guard p.start >= LogFormat.segmentHeaderSize, p.end <= bytes.count,
+                    case .success(let record) = codec.decode(bytes, at: p.start, previous: p.previousHash, dictionary: p.dictionary),
+                    record.kind == LogFormat.kindEvents, p.start + record.storedSize == p.end,
+                    let count = RecordCodec.eventCount(in: record),
+                    record.firstSequence + UInt64(count) - 1 == point.sequence, record.hash == point.hash
+                else {
+                    result.snapshotMismatch = "the log's record at \(name) offset \(p.start) is not the snapshot's last record"
+                    return result
+                }
+                hash = record.hash
+                expectedSequence = point.sequence + 1
+                result.lastSequence = point.sequence
+                result.lastTime = point.time
+                result.headHash = record.hash
+                result.lastEvents = p
+                summary.events = Int(point.sequence - header.firstSequence + 1)
+                summary.firstSequence = header.firstSequence
+                summary.lastSequence = point.sequence
+                resumeAt = p.end
             }
-            if delivering, header.firstSequence != expectedSequence {
+            if delivering, resumeAt == nil, header.firstSequence != expectedSequence {
                 problem(.corruption, 0, "segment starts at sequence \(header.firstSequence)")
             }
-            if delivering, header.previousHash != hash {
+            if delivering, resumeAt == nil, header.previousHash != hash {
                 problem(.corruption, 0, "segment's previous hash does not continue the chain")
             }
             if !delivering {
@@ -158,8 +179,8 @@ public struct LogScanner {
             }
 
             let codec = RecordCodec(salt: header.salt, segmentFirstSequence: header.firstSequence, zstd: zstd)
-            var dictionary: ZstdDictionary?
-            var offset = LogFormat.segmentHeaderSize
+            var dictionary: ZstdDictionary? = resumeAt == nil ? nil : point?.position.dictionary
+            var offset = resumeAt ?? LogFormat.segmentHeaderSize
             summary.validEnd = offset
             while offset < bytes.count {
                 if summary.sealed {
@@ -196,34 +217,6 @@ public struct LogScanner {
                             offset = bytes.count
                             continue
                         }
-                        if let point, !pointChecked, let count = RecordCodec.eventCount(in: record),
-                            record.firstSequence + UInt64(count) - 1 <= point.sequence {
-                            // Before the snapshot: checked (CRC, chain link) but not parsed.
-                            let last = record.firstSequence + UInt64(count) - 1
-                            if last == point.sequence {
-                                pointChecked = true
-                                if record.hash != point.hash {
-                                    result.snapshotMismatch = "the log's chain hash after sequence \(last) is not the snapshot's"
-                                    return result
-                                }
-                                result.lastSequence = last
-                                result.lastTime = point.time
-                                result.eventsHash = record.hash
-                            }
-                            summary.events += count
-                            summary.rawBytes += record.body.count
-                            expectedSequence += UInt64(count)
-                            summary.records += 1
-                            hash = record.hash
-                            if delivering { result.headHash = hash }
-                            offset += record.storedSize
-                            summary.validEnd = offset
-                            continue
-                        }
-                        if let point, !pointChecked {
-                            result.snapshotMismatch = "no record of the log ends at the snapshot's sequence \(point.sequence)"
-                            return result
-                        }
                         let events: [Event]
                         switch RecordCodec.events(in: record) {
                         case .success(let e): events = e
@@ -246,8 +239,13 @@ public struct LogScanner {
                         summary.firstTime = summary.firstTime ?? events.first!.time
                         summary.lastTime = events.last!.time
                         expectedSequence += UInt64(events.count)
-                        if delivering { result.eventsHash = record.hash }
-                        if collectBoundaries, delivering { summary.boundaries.append((expectedSequence - 1, offset + record.storedSize, record.hash)) }
+                        if delivering {
+                            let position = RecordPosition(
+                                segmentIndex: header.index, start: offset, end: offset + record.storedSize, previousHash: hash,
+                                hash: record.hash, lastSequence: expectedSequence - 1, dictionary: dictionary)
+                            result.lastEvents = position
+                            if collectBoundaries { summary.boundaries.append(position) }
+                        }
                     }
                     summary.records += 1
                     hash = record.hash
@@ -256,12 +254,7 @@ public struct LogScanner {
                     summary.validEnd = offset
                 }
             }
-            if isLast {
-                result.dictionary = dictionary
-                if let point, !pointChecked, result.problems.isEmpty {
-                    result.snapshotMismatch = "the log ends before the snapshot's sequence \(point.sequence)"
-                }
-            }
+            if isLast { result.dictionary = dictionary }
             if !isLast && !summary.sealed && summary.header != nil {
                 problem(.corruption, summary.validEnd, "segment is not sealed but later segments exist")
             }
@@ -296,5 +289,31 @@ public struct LogScanner {
             o += 1
         }
         return false
+    }
+}
+
+/// Where an events record is, and what reading on from it needs.
+public struct RecordPosition: Sendable {
+    public var segmentIndex: UInt64
+    public var start: Int
+    public var end: Int
+    /// The chain hash before the record.
+    public var previousHash: ChainHash
+    /// The chain hash after the record.
+    public var hash: ChainHash
+    public var lastSequence: UInt64
+    /// The dictionary in force for the record (and for the records after it, until the next
+    /// dictionary record).
+    public var dictionary: ZstdDictionary?
+
+    public init(segmentIndex: UInt64, start: Int, end: Int, previousHash: ChainHash, hash: ChainHash, lastSequence: UInt64,
+                dictionary: ZstdDictionary?) {
+        self.segmentIndex = segmentIndex
+        self.start = start
+        self.end = end
+        self.previousHash = previousHash
+        self.hash = hash
+        self.lastSequence = lastSequence
+        self.dictionary = dictionary
     }
 }

@@ -31,8 +31,8 @@ public final class LogWriter {
     public private(set) var hash: ChainHash
     /// The sequence the next event must have.
     public private(set) var nextSequence: UInt64
-    /// The chain hash after the last events record: what a snapshot of the state records.
-    public private(set) var eventsHash: ChainHash
+    /// The last events record: where a snapshot of the state points.
+    public private(set) var lastEvents: RecordPosition?
     /// Whether the active segment still has to be created (first use, or after a seal).
     var needsSegment: Bool
 
@@ -58,7 +58,7 @@ public final class LogWriter {
             try fileSystem.remove(directory + "/" + name)
         }
         hash = scan.headHash
-        eventsHash = scan.eventsHash
+        lastEvents = scan.lastEvents
         nextSequence = scan.lastSequence + 1
         dictionary = scan.dictionary
         guard let last = scan.segments.last, let lastHeader = last.header else {
@@ -116,10 +116,12 @@ public final class LogWriter {
         guard bytes.count <= LogFormat.recordSizeBytesMax else {
             throw StorageError(.invalidArgument, "record of \(bytes.count) bytes is over the limit")
         }
+        let start = offset, before = hash
         try writeDurably(bytes)
         hash = newHash
-        eventsHash = newHash
         nextSequence += UInt64(events.count)
+        lastEvents = RecordPosition(segmentIndex: header.index, start: start, end: offset, previousHash: before, hash: newHash,
+                                    lastSequence: nextSequence - 1, dictionary: dictionary)
         segmentEvents += UInt64(events.count)
         trainer.observe(jsons, hasDictionary: dictionary != nil)
         if offset >= segmentSizeBytes {

@@ -4,27 +4,33 @@ import Foundation
 import Logging
 
 // Snapshot file, version 1 (docs/log-format.md, "Snapshots"):
-//   0  8  magic "ESMSNAP1"        8  2  version (1)         10 2  header size (96)
-//   12 4  zero                    16 8  sequence: the last event the snapshot includes
-//   24 8  that event's time, ms   32 32 chain hash after the log record that holds that event
-//   64 8  mapping count           72 8  stored body length  80 8  body length before compression
-//   88 4  CRC-32C of the stored body                        92 4  CRC-32C of bytes 0..<92
-//   96 .. body: one zstd frame of, per mapping in creation order, a 4-byte length and the
-//         mapping's record (`Mapping.snapshotJSON`) in packed form (`JSON.packedBytes`)
+//   0   8  magic "ESMSNAP1"       8   2  version (1)        10  2  header size (160)
+//   12  4  zero                   16  8  sequence: the last event the snapshot includes
+//   24  8  that event's time, ms  32  32 chain hash after the log record holding that event
+//   64  32 chain hash before it   96  8  that record's segment index
+//   104 8  its start offset       112 8  its end offset      120 8  mapping count
+//   128 8  stored body length     136 8  body length before compression
+//   144 4  dictionary length (0: none)                       148 4  CRC-32C of bytes 160..<end
+//   152 4  zero                   156 4  CRC-32C of bytes 0..<156
+//   160 .. the zstd dictionary in force at that record, then the body: one zstd frame of, per
+//          mapping in creation order, a 4-byte length and the mapping's record
+//          (`Mapping.snapshotJSON`) in packed form (`JSON.packedBytes`)
 
 /// Where a snapshot stands in the log.
-public struct SnapshotPoint: Sendable, Equatable {
+public struct SnapshotPoint: Sendable {
     public var sequence: UInt64
     public var time: EventTime
-    /// The chain hash after the events record that ends at `sequence`.
-    public var hash: ChainHash
+    /// The log record holding the snapshot's last event.
+    public var position: RecordPosition
+    /// The chain hash after that record.
+    public var hash: ChainHash { position.hash }
 }
 
 /// Snapshots of the projection in `<data-dir>/snapshots`: written atomically, checked on load,
 /// a few kept. A snapshot never replaces the log; it only shortens replay.
 public struct SnapshotStore: Sendable {
     public static let magic: [UInt8] = Array("ESMSNAP1".utf8)
-    public static let headerSize = 96
+    public static let headerSize = 160
     public static let suffix = ".snap"
     /// Snapshots kept: the newest few, so a damaged newest one still leaves a recent fallback.
     public static let keepCount = 3
@@ -57,14 +63,16 @@ public struct SnapshotStore: Sendable {
     /// Writes a snapshot: temporary file, fsync, rename, fsync of the folder.
     /// - Returns: the file's name.
     @discardableResult
-    public func write(_ projection: Projection, hash: ChainHash) throws(StorageError) -> String {
+    public func write(_ projection: Projection, at position: RecordPosition) throws(StorageError) -> String {
+        precondition(position.lastSequence == projection.lastSequence, "a snapshot points at the record of its last event")
         var raw: [UInt8] = []
         for m in projection.all {
             let bytes = m.snapshotJSON.packedBytes
             raw.appendLE(UInt32(bytes.count))
             raw.append(contentsOf: bytes)
         }
-        let body = Zstd().compress(raw)
+        let dictionary = position.dictionary?.bytes ?? []
+        let tail = dictionary + Zstd().compress(raw)
         var h: [UInt8] = []
         h.append(contentsOf: SnapshotStore.magic)
         h.appendLE(UInt16(1))
@@ -72,13 +80,20 @@ public struct SnapshotStore: Sendable {
         h.appendLE(UInt32(0))
         h.appendLE(projection.lastSequence)
         h.appendLE(projection.lastTime.milliseconds)
-        h.append(contentsOf: hash.bytes)
+        h.append(contentsOf: position.hash.bytes)
+        h.append(contentsOf: position.previousHash.bytes)
+        h.appendLE(position.segmentIndex)
+        h.appendLE(UInt64(position.start))
+        h.appendLE(UInt64(position.end))
         h.appendLE(UInt64(projection.mappings.count))
-        h.appendLE(UInt64(body.count))
+        h.appendLE(UInt64(tail.count - dictionary.count))
         h.appendLE(UInt64(raw.count))
-        h.appendLE(CRC32C.checksum(body))
+        h.appendLE(UInt32(dictionary.count))
+        h.appendLE(CRC32C.checksum(tail))
+        h.appendLE(UInt32(0))
         h.appendLE(CRC32C.checksum(h))
         assert(h.count == SnapshotStore.headerSize)
+        let body = tail
         try fs.makeDirectory(directory)
         let name = SnapshotStore.name(projection.lastSequence)
         let path = directory + "/" + name
@@ -105,18 +120,31 @@ public struct SnapshotStore: Sendable {
         let b = try fs.read(directory + "/" + name)
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
         guard b.count >= SnapshotStore.headerSize, Array(b[0..<8]) == SnapshotStore.magic else { throw bad("not a snapshot") }
-        guard CRC32C.checksum(Array(b[0..<92])) == b.readLE(UInt32.self, at: 92) else { throw bad("header checksum mismatch") }
+        guard CRC32C.checksum(Array(b[0..<156])) == b.readLE(UInt32.self, at: 156) else { throw bad("header checksum mismatch") }
         guard b.readLE(UInt16.self, at: 8) == 1, b.readLE(UInt16.self, at: 10) == SnapshotStore.headerSize else {
             throw StorageError(.unsupportedVersion, "snapshot \(name): unknown version")
         }
         let sequence = b.readLE(UInt64.self, at: 16)
         let time = EventTime(milliseconds: b.readLE(Int64.self, at: 24))
-        let hash = ChainHash(bytes: Array(b[32..<64]))
-        let count = b.readLE(UInt64.self, at: 64)
-        let stored = Int(b.readLE(UInt64.self, at: 72)), rawSize = b.readLE(UInt64.self, at: 80)
-        guard stored == b.count - SnapshotStore.headerSize, rawSize <= UInt64(SnapshotStore.bodyBytesMax) else { throw bad("body length mismatch") }
-        let body = b[SnapshotStore.headerSize...]
-        guard CRC32C.checksum(Array(body)) == b.readLE(UInt32.self, at: 88) else { throw bad("body checksum mismatch") }
+        let count = b.readLE(UInt64.self, at: 120)
+        let stored = Int(b.readLE(UInt64.self, at: 128)), rawSize = b.readLE(UInt64.self, at: 136)
+        let dictionaryLength = Int(b.readLE(UInt32.self, at: 144))
+        guard dictionaryLength + stored == b.count - SnapshotStore.headerSize, rawSize <= UInt64(SnapshotStore.bodyBytesMax) else {
+            throw bad("body length mismatch")
+        }
+        guard CRC32C.checksum(Array(b[SnapshotStore.headerSize...])) == b.readLE(UInt32.self, at: 148) else { throw bad("body checksum mismatch") }
+        var dictionary: ZstdDictionary?
+        if dictionaryLength > 0 {
+            guard let d = ZstdDictionary(Array(b[SnapshotStore.headerSize..<(SnapshotStore.headerSize + dictionaryLength)])) else {
+                throw bad("dictionary is not a zstd dictionary")
+            }
+            dictionary = d
+        }
+        let position = RecordPosition(
+            segmentIndex: b.readLE(UInt64.self, at: 96), start: Int(b.readLE(UInt64.self, at: 104)), end: Int(b.readLE(UInt64.self, at: 112)),
+            previousHash: ChainHash(bytes: Array(b[64..<96])), hash: ChainHash(bytes: Array(b[32..<64])), lastSequence: sequence,
+            dictionary: dictionary)
+        let body = b[(SnapshotStore.headerSize + dictionaryLength)...]
         guard let raw = Zstd().decompress(body, sizeMax: Int(rawSize)), raw.count == Int(rawSize) else { throw bad("body does not decompress") }
         // Find the records, then parse them on every core: they are independent, and parsing is
         // most of the cost of a start-up from a snapshot.
@@ -155,7 +183,7 @@ public struct SnapshotStore: Sendable {
         guard UInt64(mappings.count) == count else { throw bad("holds \(mappings.count) mappings, header says \(count)") }
         do {
             let projection = try Projection(restoring: mappings, lastSequence: sequence, lastTime: time)
-            return (projection, SnapshotPoint(sequence: sequence, time: time, hash: hash))
+            return (projection, SnapshotPoint(sequence: sequence, time: time, position: position))
         } catch {
             throw bad("\(error)")
         }

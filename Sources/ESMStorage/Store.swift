@@ -122,9 +122,10 @@ public final class Store: @unchecked Sendable {
     @discardableResult
     public func snapshot() throws -> String {
         condition.lock()
-        let state = projection, hash = writer.eventsHash
+        let state = projection, position = writer.lastEvents
         condition.unlock()
-        let name = try snapshots.write(state, hash: hash)
+        guard let position else { throw StorageError(.invalidArgument, "the log has no events to snapshot") }
+        let name = try snapshots.write(state, at: position)
         try snapshots.prune()
         logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
         return name
@@ -134,15 +135,16 @@ public final class Store: @unchecked Sendable {
     /// Called on the commit thread with the lock held.
     func snapshotIfDue() {
         guard options.snapshotEveryEvents > 0, !snapshotting,
-            projection.lastSequence - lastSnapshotSequence >= options.snapshotEveryEvents
+            projection.lastSequence - lastSnapshotSequence >= options.snapshotEveryEvents,
+            let position = writer.lastEvents
         else { return }
         snapshotting = true
         lastSnapshotSequence = projection.lastSequence
-        let state = projection, hash = writer.eventsHash
+        let state = projection
         let snapshots = self.snapshots, logger = self.logger
         DispatchQueue.global(qos: .utility).async(group: snapshotWork) { [self] in
             do {
-                let name = try snapshots.write(state, hash: hash)
+                let name = try snapshots.write(state, at: position)
                 try snapshots.prune()
                 logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
             } catch {

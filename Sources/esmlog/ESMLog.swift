@@ -122,7 +122,8 @@ struct Snapshot: ParsableCommand {
         let scan = try scanner.scan { try projection.apply($0) }
         if let problem = scan.problems.first { throw ValidationError("the log has problems; run esmlog verify: \(problem)") }
         let store = SnapshotStore(directory: SnapshotStore.directory(dataDir))
-        let name = try store.write(projection, hash: scan.eventsHash)
+        guard let position = scan.lastEvents else { throw ValidationError("the log has no events to snapshot") }
+        let name = try store.write(projection, at: position)
         try store.prune()
         print("snapshot \(SnapshotStore.directory(dataDir))/\(name): sequence \(projection.lastSequence), \(projection.mappings.count) mappings")
     }

@@ -49,10 +49,12 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
         let state = try fullReplay(dir)
         let scan = try LogScanner(directory: dir.wal).scan()
         let snapshots = SnapshotStore(directory: SnapshotStore.directory(dir.path))
-        let name = try snapshots.write(state, hash: scan.eventsHash)
+        let position = try #require(scan.lastEvents)
+        let name = try snapshots.write(state, at: position)
         let loaded = try snapshots.load(name)
         #expect(loaded.projection.canonicalBytes == state.canonicalBytes)
-        #expect(loaded.point.sequence == 30 && loaded.point.hash == scan.eventsHash)
+        #expect(loaded.point.sequence == 30 && loaded.point.hash == position.hash)
+        #expect(loaded.point.position.start == position.start && loaded.point.position.end == position.end)
         // Indexes are rebuilt too: list pages and lookups agree.
         #expect(loaded.projection.page(eventSourceArn: nil, functionArn: nil, after: nil, limit: 7).mappings.map(\.uuid)
                 == state.page(eventSourceArn: nil, functionArn: nil, after: nil, limit: 7).mappings.map(\.uuid))
@@ -98,7 +100,7 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
             _ = try await makeLog(other, count: Int(newest.sequence))
             let state = try fullReplay(other)
             let name = try SnapshotStore(directory: SnapshotStore.directory(other.path))
-                .write(state, hash: try LogScanner(directory: other.wal).scan().eventsHash)
+                .write(state, at: try #require(try LogScanner(directory: other.wal).scan().lastEvents))
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: SnapshotStore.directory(other.path) + "/" + name)))
         }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -198,7 +200,7 @@ struct SeededGenerator: RandomNumberGenerator {
             var p = Projection()
             _ = try LogScanner(directory: dir.wal).scan(through: b.lastSequence) { try p.apply($0) }
             try? FileManager.default.removeItem(atPath: snapshots.directory)
-            try snapshots.write(p, hash: b.hash)
+            try snapshots.write(p, at: b)
             let (head, used) = try TimeTravel.state(dataDirectory: dir.path, at: .head, logger: quietLogger)
             #expect(used != nil, "seed \(seed): snapshot at \(b.lastSequence) not used")
             #expect(head.canonicalBytes == live, "seed \(seed): snapshot at \(b.lastSequence) + tail")
