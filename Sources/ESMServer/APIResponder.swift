@@ -21,8 +21,11 @@ public struct APIRequestContext: Hummingbird.RequestContext {
 public struct APIConfiguration: Sendable {
     /// The account id in the ARNs esmlog makes.
     public var account: String = "000000000000"
-    /// Request bodies above this size are refused with 413 before they are read further.
+    /// Request bodies above this size are refused with 413.
     public var bodyBytesMax: Int = 256 * 1024
+    /// An oversized body is read and discarded up to this size so that the client, still
+    /// sending, receives the 413; past it the connection is closed.
+    public static let bodyDrainBytesMax = 64 << 20
 
     public init() {}
 }
@@ -181,11 +184,22 @@ public struct APIResponder: HTTPResponder {
 
     // MARK: Helpers
 
+    /// Reads the body. One over the limit is read to its end (up to `bodyDrainBytesMax`) and
+    /// discarded before the 413 is sent, so that a client still sending its body is not cut off
+    /// before it can read the answer.
     func readBody(_ request: inout Request) async throws -> JSON {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: configuration.bodyBytesMax)
-        } catch {
+        var buffer = ByteBuffer()
+        var total = 0
+        for try await chunk in request.body {
+            total += chunk.readableBytes
+            if total <= configuration.bodyBytesMax {
+                var part = chunk
+                buffer.writeBuffer(&part)
+            } else if total > APIConfiguration.bodyDrainBytesMax {
+                break
+            }
+        }
+        if total > configuration.bodyBytesMax {
             throw AWSError(
                 code: "RequestTooLargeException", status: 413,
                 message: "Request must be smaller than \(configuration.bodyBytesMax) bytes for the EventSourceMapping operations",

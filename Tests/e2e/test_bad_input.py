@@ -97,3 +97,22 @@ def test_bad_routes_and_queries(server, method, path, code):
     status, headers, _ = send(server, method, path)
     assert 400 <= status < 500
     assert headers["x-amzn-errortype"] == code
+
+
+def test_a_slowly_sent_oversized_body_still_gets_its_413(server):
+    import socket
+    import time
+    body = b'{"FunctionName": "f", "Tags": {"k": "' + b"v" * (2 << 20) + b'"}}'
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    s.sendall(f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    for i in range(0, len(body), 64 * 1024):
+        s.sendall(body[i:i + 64 * 1024])  # would fail with a reset if the server had given up
+        time.sleep(0.002)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = s.recv(65536)
+        assert chunk, "connection closed without an answer"
+        answer += chunk
+    s.close()
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert b"x-amzn-errortype: RequestTooLargeException" in answer.lower().replace(b"requesttoolargeexception", b"RequestTooLargeException")
