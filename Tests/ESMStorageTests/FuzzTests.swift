@@ -6,7 +6,7 @@ import Testing
 /// Bytes from disk must never crash the reader: seeded mutations of real segments are scanned,
 /// and whatever the scanner delivers must be an exact prefix of the original events.
 @Suite struct DecoderFuzzTests {
-    static let iterations = 3000
+    static let iterations = Int(ProcessInfo.processInfo.environment["ESMLOG_DECODER_FUZZ_ITERATIONS"] ?? "") ?? 3000
 
     @Test func mutatedSegmentsNeverCrashAndNeverDeliverForeignEvents() async throws {
         let dir = TempDirectory()

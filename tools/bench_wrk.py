@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""esmlog and moto_server side by side, driven by wrk (so the load generator is not the limit).
+
+    tools/bench_wrk.py [--mappings 100000] [--moto-mappings 1000] [--seconds 10] [--connections 16]
+
+For each target: a create phase (until MAPPINGS exist, or SECONDS for moto), then get, update and
+list phases of SECONDS each, from CONNECTIONS keep-alive connections on 2 wrk threads. esmlog is
+measured with --sync always (durable) and --sync none; moto_server with the same scripts (one
+function and one queue, which moto needs to exist; it accepts duplicate mappings). Prints
+requests/s, p50 and p99 per phase, RSS, and the ratios. Needs wrk (Debian) and moto[server].
+"""
+import argparse
+import http.client
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PATH = "/2015-03-31/event-source-mappings"
+
+
+def wrk(script, port, seconds, connections, env):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", os.path.join(HERE, "wrk", script),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True,
+                         env={**os.environ, "ESM_WRK_DIR": os.path.join(HERE, "wrk"), **env}, timeout=seconds + 120)
+    m = re.search(r"WRKJSON (\{.*\})", out.stdout)
+    if not m:
+        raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
+    r = json.loads(m.group(1))
+    r["per_second"] = (r["requests"] - r["non2xx"]) / r["seconds"]
+    return r
+
+
+def all_uuids(port, path_file):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    headers = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDWRK/20261129/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0"}
+    uuids, marker = [], None
+    while True:
+        conn.request("GET", PATH + "?MaxItems=100" + (f"&Marker={marker}" if marker else ""), headers=headers)
+        page = json.loads(conn.getresponse().read())
+        uuids += [m["UUID"] for m in page["EventSourceMappings"]]
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+    with open(path_file, "w") as f:
+        f.write("\n".join(uuids) + "\n")
+    return len(uuids)
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def phases(port, pid, args, source, mappings, create_seconds):
+    work = tempfile.mkdtemp(prefix="esm-wrk-")
+    uuid_file = os.path.join(work, "uuids")
+    out = {}
+    created = 0
+    creates = []
+    while True:
+        r = wrk("create.lua", port, create_seconds, args.connections, {"ESM_SOURCE": source})
+        creates.append(r)
+        created += r["requests"] - r["non2xx"]
+        if created >= mappings or create_seconds == args.seconds:
+            break
+    total = sum(c["requests"] - c["non2xx"] for c in creates)
+    out["create"] = {**creates[0], "per_second": total / sum(c["seconds"] for c in creates)}
+    out["mappings"] = all_uuids(port, uuid_file)
+    time.sleep(1)
+    env = {"ESM_UUIDS": uuid_file}
+    out["get"] = wrk("get.lua", port, args.seconds, args.connections, env)
+    out["update"] = wrk("update.lua", port, args.seconds, args.connections, env)
+    time.sleep(1)
+    out["list"] = wrk("list.lua", port, args.seconds, args.connections, env)
+    out["rss_kib"] = rss_kib(pid)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mappings", type=int, default=100_000)
+    parser.add_argument("--moto-mappings", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--binary", default=os.path.join(HERE, "..", ".build", "release", "esmlog"))
+    args = parser.parse_args()
+    results = {}
+    for sync in ("always", "none"):
+        data = tempfile.mkdtemp(prefix="esmlog-wrk-")
+        p = subprocess.Popen([args.binary, "serve", "--data-dir", data, "--port", "0", "--sync", sync, "--log-level", "error",
+                              "--transition-delay", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        port = int(p.stdout.readline().rsplit(":", 1)[1])
+        try:
+            results[f"esmlog {sync}"] = phases(port, p.pid, args, "unique", args.mappings, 5)
+        finally:
+            p.terminate()
+            p.wait()
+
+    import boto3
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        role = boto3.client("iam", **kw).create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as z:
+            z.writestr("index.py", "def handler(event, context):\n    return None\n")
+        boto3.client("lambda", **kw).create_function(FunctionName="worker", Runtime="python3.11", Role=role, Handler="index.handler",
+                                                     Code={"ZipFile": code.getvalue()})
+        sqs = boto3.client("sqs", **kw)
+        queue = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="bench")["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        results["moto_server"] = phases(port, moto.pid, args, queue, args.moto_mappings, args.seconds)
+    finally:
+        moto.terminate()
+        moto.wait()
+
+    print(f"wrk -t2 -c{args.connections}, {args.seconds} s phases, {os.cpu_count()} cores shared by wrk and the server")
+    print(f"{'target':15} {'phase':7} {'mappings':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for target, r in results.items():
+        for phase in ("create", "get", "update", "list"):
+            x = r[phase]
+            print(f"{target:15} {phase:7} {r['mappings']:9} {x['per_second']:9.0f} {x['p50_ms']:8.2f} {x['p99_ms']:8.2f} {x['non2xx']:8}")
+        print(f"{target:15} RSS {r['rss_kib']} KiB = {r['rss_kib'] * 1024 // max(r['mappings'], 1)} bytes per mapping")
+    e, n, m = results["esmlog always"], results["esmlog none"], results["moto_server"]
+    for phase in ("create", "get", "update", "list"):
+        print(f"{phase:7} esmlog/moto {e[phase]['per_second'] / m[phase]['per_second']:7.1f}x   durable/unsafe {e[phase]['per_second'] / n[phase]['per_second']:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
