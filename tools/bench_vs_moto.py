@@ -12,7 +12,6 @@ does), so it gets a distinct queue ARN per mapping. Needs `moto[server]` (pip).
 """
 import argparse
 import http.client
-import io
 import json
 import os
 import random
@@ -23,21 +22,14 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
+
+from moto_setup import start_moto
 
 PATH = "/2015-03-31/event-source-mappings"
 # What an SDK sends; moto_server routes requests by the service in the credential scope.
 HEADERS = {"Content-Type": "application/json", "User-Agent": "Boto3/1.43.11 bench",
            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20261129/us-east-1/lambda/aws4_request, "
                             "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run_phase(port, clients, requests, make):
@@ -132,26 +124,8 @@ def main():
             p.wait()
             shutil.rmtree(data, ignore_errors=True)
 
-    import boto3
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto, port, queue = start_moto()
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        role = boto3.client("iam", **kw).create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as z:
-            z.writestr("index.py", "def handler(event, context):\n    return None\n")
-        boto3.client("lambda", **kw).create_function(FunctionName="worker", Runtime="python3.11", Role=role, Handler="index.handler",
-                                                     Code={"ZipFile": code.getvalue()})
-        sqs = boto3.client("sqs", **kw)
-        url = sqs.create_queue(QueueName="bench")["QueueUrl"]
-        queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         results["moto_server"] = workload(port, args.clients, args.mappings, lambda i: queue, "worker")
         results["moto_server"]["rss_kib"] = rss_kib(moto.pid)
     finally:

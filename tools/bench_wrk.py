@@ -11,7 +11,6 @@ requests/s, p50 and p99 per phase, RSS, and the ratios. Needs wrk (Debian) and m
 """
 import argparse
 import http.client
-import io
 import json
 import os
 import re
@@ -20,7 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
+
+from moto_setup import start_moto
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PATH = "/2015-03-31/event-source-mappings"
@@ -106,28 +106,8 @@ def main():
             p.terminate()
             p.wait()
 
-    import boto3
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto, port, queue = start_moto()
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        role = boto3.client("iam", **kw).create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as z:
-            z.writestr("index.py", "def handler(event, context):\n    return None\n")
-        boto3.client("lambda", **kw).create_function(FunctionName="worker", Runtime="python3.11", Role=role, Handler="index.handler",
-                                                     Code={"ZipFile": code.getvalue()})
-        sqs = boto3.client("sqs", **kw)
-        queue = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="bench")["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         results["moto_server"] = phases(port, moto.pid, args, queue, args.moto_mappings, args.seconds)
     finally:
         moto.terminate()

@@ -149,3 +149,44 @@ final class POSIXFile: LogFile {
         }
     }
 }
+
+extension FileSystem {
+    /// Creates `path` holding `bytes` so that a crash leaves either no file or the whole one:
+    /// the bytes go to `<path>.tmp`, which is synced, renamed into place, and the folder synced.
+    func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(StorageError) {
+        let tmp = path + ".tmp"
+        if exists(tmp) { try remove(tmp) }
+        let f = try create(tmp)
+        do {
+            try f.write(bytes, at: 0)
+            try f.sync()
+            f.close()
+            try rename(tmp, path)
+            try syncDirectory(directory)
+        } catch {
+            f.close()
+            try? remove(tmp)
+            throw error
+        }
+    }
+
+    /// Cuts `path` at `offset`, first keeping the bytes it cuts in `aside` (synced) unless that
+    /// file exists already; nothing is ever just thrown away.
+    /// - Returns: the number of bytes cut.
+    @discardableResult
+    func cutTail(_ path: String, at offset: Int, keepingIn aside: String) throws(StorageError) -> Int {
+        let bytes = try read(path)
+        guard offset < bytes.count else { return 0 }
+        if !exists(aside) {
+            let copy = try create(aside)
+            try copy.write(Array(bytes[offset...]), at: 0)
+            try copy.sync()
+            copy.close()
+        }
+        let f = try open(path)
+        try f.truncate(to: offset)
+        try f.sync()
+        f.close()
+        return bytes.count - offset
+    }
+}

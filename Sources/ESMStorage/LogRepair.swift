@@ -55,19 +55,8 @@ public struct LogRepair {
         var moved: [String] = []
         let name = scan.segments[cut.segment].name
         let path = directory + "/" + name
-        let bytes = try fs.read(path)
-        if cut.offset < bytes.count {
-            let aside = "\(path).cut-\(cut.offset)"
-            let copy = try fs.create(aside)
-            try copy.write(Array(bytes[cut.offset...]), at: 0)
-            try copy.sync()
-            copy.close()
-            let f = try fs.open(path)
-            try f.truncate(to: cut.offset)
-            try f.sync()
-            f.close()
-            moved.append(aside)
-        }
+        let aside = "\(path).cut-\(cut.offset)"
+        if try fs.cutTail(path, at: cut.offset, keepingIn: aside) > 0 { moved.append(aside) }
         for later in scan.segments[(cut.segment + 1)...] {
             try fs.rename(directory + "/" + later.name, directory + "/" + later.name + ".cut")
             moved.append(directory + "/" + later.name + ".cut")

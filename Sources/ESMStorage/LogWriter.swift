@@ -73,22 +73,12 @@ public final class LogWriter {
         needsSegment = last.sealed
         if let torn = scan.tornTail {
             let path = directory + "/" + last.name
-            let bytes = try fileSystem.read(path)
             let keep = "\(path).torn-\(torn.offset)"
-            if !fileSystem.exists(keep) {
-                let copy = try fileSystem.create(keep)
-                try copy.write(Array(bytes[torn.offset...]), at: 0)
-                try copy.sync()
-                copy.close()
-            }
-            let f = try fileSystem.open(path)
-            try f.truncate(to: torn.offset)
-            try f.sync()
-            f.close()
+            let cut = try fileSystem.cutTail(path, at: torn.offset, keepingIn: keep)
             try fileSystem.syncDirectory(directory)
             logger.warning("torn tail cut", metadata: [
                 "wal.segment": "\(last.name)", "wal.offset": "\(torn.offset)",
-                "wal.cut_bytes": "\(bytes.count - torn.offset)", "wal.kept": "\(keep)", "wal.reason": "\(torn.reason)",
+                "wal.cut_bytes": "\(cut)", "wal.kept": "\(keep)", "wal.reason": "\(torn.reason)",
             ])
         }
         if !needsSegment { file = try fileSystem.open(directory + "/" + last.name) }
@@ -186,19 +176,7 @@ public final class LogWriter {
         }
         let name = LogFormat.segmentName(index: next.index, firstSequence: next.firstSequence)
         let path = directory + "/" + name
-        let tmp = path + ".tmp"
-        let f = try fs.create(tmp)
-        do {
-            try f.write(bytes, at: 0)
-            try f.sync()
-            f.close()
-            try fs.rename(tmp, path)
-            try fs.syncDirectory(directory)
-        } catch {
-            f.close()
-            try? fs.remove(tmp)
-            throw error
-        }
+        try fs.writeAtomically(bytes, to: path, directory: directory)
         file = try fs.open(path)
         header = next
         offset = bytes.count

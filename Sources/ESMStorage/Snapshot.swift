@@ -97,20 +97,7 @@ public struct SnapshotStore: Sendable {
         try fs.makeDirectory(directory)
         let name = SnapshotStore.name(projection.lastSequence)
         let path = directory + "/" + name
-        let tmp = path + ".tmp"
-        if fs.exists(tmp) { try fs.remove(tmp) }
-        let f = try fs.create(tmp)
-        do {
-            try f.write(h + body, at: 0)
-            try f.sync()
-            f.close()
-            try fs.rename(tmp, path)
-            try fs.syncDirectory(directory)
-        } catch {
-            f.close()
-            try? fs.remove(tmp)
-            throw error
-        }
+        try fs.writeAtomically(h + body, to: path, directory: directory)
         return name
     }
 
