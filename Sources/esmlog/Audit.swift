@@ -93,18 +93,27 @@ func parseTime(_ text: String?, _ option: String) throws -> EventTime? {
     return t
 }
 
-struct Timeline: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Every event of one mapping (or all) in order: operation, state, actor, and what changed.")
-
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
-    @Argument(help: "The mapping's UUID (default: every mapping).")
-    var uuid: String?
+/// `--since` and `--until`, for the audit commands.
+struct Period: ParsableArguments {
     @Option(help: "Only events at or after this time (RFC 3339).")
     var since: String?
     @Option(help: "Only events at or before this time (RFC 3339).")
     var until: String?
+
+    func filter(mapping: String?) throws -> TimelineFilter {
+        TimelineFilter(mapping: mapping, since: try parseTime(since, "--since"), until: try parseTime(until, "--until"))
+    }
+}
+
+struct Timeline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Every event of one mapping (or all) in order: operation, state, actor, and what changed.")
+
+    @OptionGroup var folder: LogFolder
+    var dataDir: String { folder.dataDir }
+    @Argument(help: "The mapping's UUID (default: every mapping).")
+    var uuid: String?
+    @OptionGroup var period: Period
     @Option(help: "Output format: text or json.")
     var format: String = "text"
 
@@ -113,8 +122,7 @@ struct Timeline: ParsableCommand {
     }
 
     func run() throws {
-        let reader = AuditReader(dataDir: dataDir, filter: TimelineFilter(
-            mapping: uuid, since: try parseTime(since, "--since"), until: try parseTime(until, "--until")))
+        let reader = AuditReader(dataDir: dataDir, filter: try period.filter(mapping: uuid))
         let coverage = try reader.coverage()
         let out = try Output(path: nil)
         if format == "json" {
@@ -134,14 +142,11 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export events for review: jsonl, csv, html (one self-contained file) or cloudtrail.")
 
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
+    @OptionGroup var folder: LogFolder
+    var dataDir: String { folder.dataDir }
     @Option(help: "jsonl, csv, html or cloudtrail.")
     var format: String
-    @Option(help: "Only events at or after this time (RFC 3339).")
-    var since: String?
-    @Option(help: "Only events at or before this time (RFC 3339).")
-    var until: String?
+    @OptionGroup var period: Period
     @Option(help: "Only this mapping's events.")
     var mapping: String?
     @Option(help: "Write here instead of stdout.")
@@ -154,8 +159,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let reader = AuditReader(dataDir: dataDir, filter: TimelineFilter(
-            mapping: mapping, since: try parseTime(since, "--since"), until: try parseTime(until, "--until")))
+        let reader = AuditReader(dataDir: dataDir, filter: try period.filter(mapping: mapping))
         let coverage = try reader.coverage()
         let out = try Output(path: output)
         switch format {

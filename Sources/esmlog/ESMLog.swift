@@ -16,6 +16,12 @@ struct ESMLog: AsyncParsableCommand {
 /// The data folder used when none is given: inside the working tree, ignored by git.
 let dataDirectoryDefault = "var/data"
 
+/// `--data-dir`, for the commands that read a log.
+struct LogFolder: ParsableArguments {
+    @Option(help: "Folder of the log.")
+    var dataDir: String = dataDirectoryDefault
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the ESM API on the AWS REST-JSON wire protocol.")
 
@@ -77,8 +83,8 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rebuild state from the log files alone and print it as GetEventSourceMapping would have.")
 
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
+    @OptionGroup var folder: LogFolder
+    var dataDir: String { folder.dataDir }
     @Option(help: "The state after this sequence number (default: the whole log).")
     var atSeq: UInt64?
     @Option(help: "The state at this time, RFC 3339 (after the last event at or before it).")
@@ -111,8 +117,8 @@ struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a snapshot of the state at the end of the log (the log itself is not changed).")
 
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
+    @OptionGroup var folder: LogFolder
+    var dataDir: String { folder.dataDir }
 
     func run() throws {
         var logger = Logger(label: "esmlog")
@@ -133,8 +139,8 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check every record, checksum and hash-chain link of the log; exit 1 on any problem.")
 
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
+    @OptionGroup var folder: LogFolder
+    var dataDir: String { folder.dataDir }
 
     func run() throws {
         let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
@@ -160,8 +166,8 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe the log: segments, event counts, sequences and times, bytes per event, compression ratio.")
 
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
+    @OptionGroup var folder: LogFolder
+    var dataDir: String { folder.dataDir }
 
     func run() throws {
         let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
@@ -196,8 +202,8 @@ struct Repair: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cut a corrupt log after an event: keeps events 1...SEQ, moves the rest aside, journals the repair.")
 
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
+    @OptionGroup var folder: LogFolder
+    var dataDir: String { folder.dataDir }
     @Option(help: "Keep events up to and including this sequence (the end of a valid record).")
     var truncateAfter: UInt64
 
