@@ -19,7 +19,9 @@ public enum TimeTravel {
     /// - Returns: the state and the snapshot it started from (nil: the start of the log).
     /// - Throws: `StorageError` when the log is corrupt before the point, or the point is past
     ///   its end.
-    public static func state(dataDirectory: String, at point: Point, logger: Logger) throws -> (Projection, snapshot: String?) {
+    ///   - progress: called with each event's sequence as it is applied.
+    public static func state(dataDirectory: String, at point: Point, logger: Logger,
+                             progress: (UInt64) -> Void = { _ in }) throws -> (Projection, snapshot: String?) {
         let scanner = LogScanner(directory: Store.logDirectory(dataDirectory))
         let snapshots = SnapshotStore(directory: SnapshotStore.directory(dataDirectory))
         func before(_ p: SnapshotPoint) -> Bool {
@@ -42,6 +44,7 @@ public enum TimeTravel {
                 let scan = try scanner.scan(from: snapshot) { event in
                     if past(event) { throw Stop() }
                     try projection.apply(event)
+                    progress(event.sequence)
                 }
                 if let m = scan.snapshotMismatch { return (projection, m) }
                 if let first = scan.corruption.first { throw StorageError(.corruption, "log is corrupt: \(first)") }

@@ -23,9 +23,9 @@ struct AuditReader {
     }
 
     /// Calls `emit` with every entry the filter selects, in log order.
-    func entries(total: UInt64, _ emit: (TimelineEntry) throws -> Void) throws {
+    func entries(_ emit: (TimelineEntry) throws -> Void) throws {
         var builder = TimelineBuilder()
-        let progress = Progress(total: total)
+        let progress = Progress()
         _ = try LogScanner(directory: Store.logDirectory(dataDir)).scan { event in
             let entry = try builder.next(event)
             progress.step(event.sequence)
@@ -35,23 +35,22 @@ struct AuditReader {
     }
 }
 
-/// A progress line on stderr, only when stderr is a terminal and the log is long.
+/// A progress line on stderr when it is a terminal: a count every 10,000 events, so that only
+/// long reads show it.
 final class Progress {
-    let total: UInt64
-    let enabled: Bool
-
-    init(total: UInt64) {
-        self.total = total
-        enabled = isatty(2) == 1 && total >= 20_000
-    }
+    let enabled = isatty(2) == 1
+    private var last: UInt64 = 0
+    private var shown = false
 
     func step(_ n: UInt64) {
+        last = n
         guard enabled, n % 10_000 == 0 else { return }
-        FileHandle.standardError.write(Data("\rreading events: \(n)/\(total)".utf8))
+        shown = true
+        FileHandle.standardError.write(Data("\rreading events: \(n)".utf8))
     }
 
     func finish() {
-        if enabled { FileHandle.standardError.write(Data("\rreading events: \(total)/\(total)\n".utf8)) }
+        if shown { FileHandle.standardError.write(Data("\rreading events: \(last), done\n".utf8)) }
     }
 }
 
@@ -127,12 +126,12 @@ struct Timeline: ParsableCommand {
         let out = try Output(path: nil)
         if format == "json" {
             var events: [JSON] = []
-            try reader.entries(total: coverage.lastSequence) { events.append($0.json) }
+            try reader.entries { events.append($0.json) }
             out.write((["Coverage": coverage.json, "Events": .array(events)] as JSON).canonicalBytes + [10])
         } else {
             let text = TextTimeline(color: isatty(1) == 1, showUUID: uuid == nil)
             out.write("log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification)\n")
-            try reader.entries(total: coverage.lastSequence) { out.write(text.render($0) + "\n") }
+            try reader.entries { out.write(text.render($0) + "\n") }
         }
         out.flush()
     }
@@ -168,7 +167,7 @@ struct Export: ParsableCommand {
             header["RecordType"] = "ExportCoverage"
             for m in coverage.json.objectValue! { header[m.key] = m.value }
             out.write(JSON.object(header).canonicalBytes + [10])
-            try reader.entries(total: coverage.lastSequence) { e in
+            try reader.entries { e in
                 var o = e.json.objectValue!
                 o["RecordType"] = "Event"
                 out.write(JSON.object(o).canonicalBytes + [10])
@@ -176,14 +175,14 @@ struct Export: ParsableCommand {
         case "csv":
             out.write("# esmlog export: log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification), filter: \(coverage.filter)\r\n")
             out.write(CSVExport.header)
-            try reader.entries(total: coverage.lastSequence) { out.write(CSVExport.rows($0)) }
+            try reader.entries { out.write(CSVExport.rows($0)) }
         case "html":
             var entries: [TimelineEntry] = []
-            try reader.entries(total: coverage.lastSequence) { entries.append($0) }
+            try reader.entries { entries.append($0) }
             out.write(HTMLExport.document(entries, coverage: coverage))
         default:
             var records: [JSON] = []
-            try reader.entries(total: coverage.lastSequence) { records.append(CloudTrailExport.record($0)) }
+            try reader.entries { records.append(CloudTrailExport.record($0)) }
             out.write((["Records": .array(records), "EsmlogExport": coverage.json] as JSON).canonicalBytes + [10])
         }
         out.flush()

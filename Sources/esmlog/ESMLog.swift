@@ -105,7 +105,9 @@ struct Replay: ParsableCommand {
         if let t = try parseTime(at, "--at") { point = .time(t) }
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
-        let (projection, _) = try TimeTravel.state(dataDirectory: dataDir, at: point, logger: logger)
+        let progress = Progress()
+        let (projection, _) = try TimeTravel.state(dataDirectory: dataDir, at: point, logger: logger) { progress.step($0) }
+        progress.finish()
         let mappings = projection.mappings.values.filter { mapping == nil || $0.uuid == mapping }
             .sorted { $0.uuid < $1.uuid }.map(\.response)
         let out: JSON = ["Sequence": .number(Double(projection.lastSequence)), "EventSourceMappings": .array(mappings)]
