@@ -6,8 +6,7 @@ import Testing
 /// A file system that misbehaves on a seeded schedule: writes fail (ENOSPC), write only part of
 /// their bytes and fail, fsync fails, or the machine "crashes" in the middle of a write (part of
 /// the bytes reach the file and nothing else happens: no clean-up, no further writes).
-final class FaultyFileSystem: FileSystem, @unchecked Sendable {
-    let base = POSIXFileSystem()
+final class FaultyFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var rng: SeededGenerator
     private(set) var crashed = false
@@ -34,18 +33,14 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
 
     func cut(_ n: Int) -> Int { lock.withLock { Int.random(in: 0..<max(n, 1), using: &rng) } }
 
-    func list(_ directory: String) throws(StorageError) -> [String] { try base.list(directory) }
-    func read(_ path: String) throws(StorageError) -> [UInt8] { try base.read(path) }
-    func exists(_ path: String) -> Bool { base.exists(path) }
-    func create(_ path: String) throws(StorageError) -> any LogFile { FaultyFile(try base.create(path), self) }
-    func open(_ path: String) throws(StorageError) -> any LogFile { FaultyFile(try base.open(path), self) }
-    func rename(_ from: String, _ to: String) throws(StorageError) {
+    override func wrap(_ file: any LogFile) -> any LogFile { FaultyFile(file, self) }
+
+    override func rename(_ from: String, _ to: String) throws(StorageError) {
         if crashed { throw StorageError(.io, "crashed") }
         try base.rename(from, to)
     }
-    func remove(_ path: String) throws(StorageError) { try base.remove(path) }
-    func makeDirectory(_ path: String) throws(StorageError) { try base.makeDirectory(path) }
-    func syncDirectory(_ path: String) throws(StorageError) {
+
+    override func syncDirectory(_ path: String) throws(StorageError) {
         if crashed { throw StorageError(.io, "crashed") }
         try base.syncDirectory(path)
     }

@@ -85,9 +85,25 @@ func recordOffsets(_ bytes: [UInt8]) -> [Int] {
     return out
 }
 
-/// A file system whose writes and syncs fail while `failing` is set, as a full disk does.
-final class FailingFileSystem: FileSystem, @unchecked Sendable {
+/// The real file system, with a hook around every file it opens; tests override what they need.
+class ForwardingFileSystem: FileSystem, @unchecked Sendable {
     let base = POSIXFileSystem()
+
+    func wrap(_ file: any LogFile) -> any LogFile { file }
+
+    func list(_ directory: String) throws(StorageError) -> [String] { try base.list(directory) }
+    func read(_ path: String) throws(StorageError) -> [UInt8] { try base.read(path) }
+    func exists(_ path: String) -> Bool { base.exists(path) }
+    func create(_ path: String) throws(StorageError) -> any LogFile { wrap(try base.create(path)) }
+    func open(_ path: String) throws(StorageError) -> any LogFile { wrap(try base.open(path)) }
+    func rename(_ from: String, _ to: String) throws(StorageError) { try base.rename(from, to) }
+    func remove(_ path: String) throws(StorageError) { try base.remove(path) }
+    func makeDirectory(_ path: String) throws(StorageError) { try base.makeDirectory(path) }
+    func syncDirectory(_ path: String) throws(StorageError) { try base.syncDirectory(path) }
+}
+
+/// A file system whose writes and syncs fail while `failing` is set, as a full disk does.
+final class FailingFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var _failing = false
     var failing: Bool {
@@ -95,15 +111,7 @@ final class FailingFileSystem: FileSystem, @unchecked Sendable {
         set { lock.withLock { _failing = newValue } }
     }
 
-    func list(_ directory: String) throws(StorageError) -> [String] { try base.list(directory) }
-    func read(_ path: String) throws(StorageError) -> [UInt8] { try base.read(path) }
-    func exists(_ path: String) -> Bool { base.exists(path) }
-    func create(_ path: String) throws(StorageError) -> any LogFile { FailingFile(try base.create(path), self) }
-    func open(_ path: String) throws(StorageError) -> any LogFile { FailingFile(try base.open(path), self) }
-    func rename(_ from: String, _ to: String) throws(StorageError) { try base.rename(from, to) }
-    func remove(_ path: String) throws(StorageError) { try base.remove(path) }
-    func makeDirectory(_ path: String) throws(StorageError) { try base.makeDirectory(path) }
-    func syncDirectory(_ path: String) throws(StorageError) { try base.syncDirectory(path) }
+    override func wrap(_ file: any LogFile) -> any LogFile { FailingFile(file, self) }
 }
 
 final class FailingFile: LogFile {
