@@ -4,7 +4,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Runs the API over a store until SIGTERM or SIGINT, then closes the store.
+/// Runs the API over a store until SIGTERM or SIGINT: then it stops accepting connections,
+/// finishes the requests under way, writes what is waiting, takes a snapshot and returns.
 public enum Server {
     /// - Parameters:
     ///   - onListening: told the bound port once the server accepts connections (the port may
@@ -23,6 +24,7 @@ public enum Server {
             defer { group.cancelAll() }
             try await app.runService()
         }
-        store.close()
+        store.close(snapshot: true)
+        logger.info("stopped")
     }
 }

@@ -127,6 +127,9 @@ public final class Store: @unchecked Sendable {
         guard let position else { throw StorageError(.invalidArgument, "the log has no events to snapshot") }
         let name = try snapshots.write(state, at: position)
         try snapshots.prune()
+        condition.lock()
+        lastSnapshotSequence = max(lastSnapshotSequence, state.lastSequence)
+        condition.unlock()
         logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
         return name
     }
@@ -257,6 +260,18 @@ public final class Store: @unchecked Sendable {
         for w in batch + rest {
             w.continuation.resume(throwing: AWSError.service("The event could not be written to the log."))
         }
+    }
+
+    /// Finishes every waiting write, stops the commit thread and closes the log; with
+    /// `snapshot`, then writes a snapshot if events came after the last one, so the next
+    /// start-up reads nothing but the snapshot.
+    public func close(snapshot: Bool) {
+        close()
+        condition.lock()
+        let due = projection.lastSequence > lastSnapshotSequence && writer.lastEvents != nil
+        condition.unlock()
+        guard snapshot, due else { return }
+        do { try self.snapshot() } catch { logger.warning("snapshot at shutdown failed", metadata: ["error": "\(error)"]) }
     }
 
     /// Finishes every waiting write, stops the commit thread and closes the log.

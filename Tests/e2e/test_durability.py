@@ -125,3 +125,41 @@ def test_replay_at_a_time_or_sequence_equals_what_the_api_showed_then(data_dir):
     assert [m["UUID"] for m in one["EventSourceMappings"]] == [moments[0][1][0]["UUID"]]
     made = run_cli("snapshot", "--data-dir", data_dir).stdout
     assert made.startswith("snapshot ") and "6 mappings" in made
+
+
+def test_sigterm_under_load_finishes_requests_snapshots_and_exits_0(data_dir):
+    import signal
+    server = Server(data_dir, transition_delay=0.01).start()
+    acknowledged, lock, stop = {}, threading.Lock(), threading.Event()
+
+    def writer(k):
+        lam = server.client(access_key=f"AKIDTERM{k}")
+        i = 0
+        while not stop.is_set() and i < 300:
+            i += 1
+            try:
+                m = lam.create_event_source_mapping(FunctionName="fn", EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:t{k}-{i}", BatchSize=1 + i % 9)
+            except Exception:
+                return
+            with lock:
+                acknowledged[m["UUID"]] = m["BatchSize"]
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.6)
+    server.proc.send_signal(signal.SIGTERM)
+    code = server.proc.wait(timeout=30)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    server.proc.stdout.close()
+    server.stderr.close()
+    assert code == 0
+    assert acknowledged
+    snapshots = os.listdir(os.path.join(data_dir, "snapshots"))
+    assert any(name.endswith(".snap") for name in snapshots)
+    assert run_cli("verify", "--data-dir", data_dir).returncode == 0
+    replay = json.loads(run_cli("replay", "--data-dir", data_dir).stdout)
+    have = {m["UUID"]: m["BatchSize"] for m in replay["EventSourceMappings"]}
+    assert all(have.get(u) == b for u, b in acknowledged.items()), "an acknowledged create is missing after SIGTERM"
