@@ -179,7 +179,8 @@ public enum Decider {
             }
         }
         var merged = mapping.configuration
-        for member in request where RequestShapes.updatableMembers.contains(member.key) && copiedOnCreate.contains(member.key) {
+        // The update shape has already dropped every member an update cannot carry.
+        for member in request where copiedOnCreate.contains(member.key) {
             merged[member.key] = member.value
         }
         normalize(&merged, kind: kind, uuid: uuid)

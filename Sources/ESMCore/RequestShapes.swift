@@ -100,7 +100,4 @@ public enum RequestShapes {
 
     /// UpdateEventSourceMapping's body: the members that can change after create.
     public static let update: Shape = .structure(commonMembers)
-
-    /// The members of an update request, in model order.
-    public static let updatableMembers: [String] = commonMembers.map(\.name)
 }

@@ -93,11 +93,10 @@ public struct SnapshotStore: Sendable {
         h.appendLE(UInt32(0))
         h.appendLE(CRC32C.checksum(h))
         assert(h.count == SnapshotStore.headerSize)
-        let body = tail
         try fs.makeDirectory(directory)
         let name = SnapshotStore.name(projection.lastSequence)
         let path = directory + "/" + name
-        try fs.writeAtomically(h + body, to: path, directory: directory)
+        try fs.writeAtomically(h + tail, to: path, directory: directory)
         return name
     }
 
