@@ -23,6 +23,37 @@ def wire(mapping):
     return m
 
 
+class Writers:
+    """Clients that create mappings until stopped, recording each create the server acknowledged.
+    A request that got no answer (the server died or stopped) is not recorded."""
+
+    def __init__(self, server, clients, creates_per_client, tag):
+        self.acknowledged = {}  # uuid -> BatchSize the server acknowledged
+        self.lock, self.done = threading.Lock(), threading.Event()
+        self.threads = [threading.Thread(target=self.write, args=(server, k, creates_per_client, tag)) for k in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def write(self, server, k, creates, tag):
+        lam = server.client(access_key=f"AKID{tag}{k}")
+        for i in range(1, creates + 1):
+            if self.done.is_set():
+                return
+            try:
+                m = lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:{tag}{k}-{i}",
+                                                    BatchSize=1 + i % 10)
+            except Exception:
+                return
+            with self.lock:
+                self.acknowledged[m["UUID"]] = m["BatchSize"]
+
+    def stop(self):
+        self.done.set()
+        for t in self.threads:
+            t.join(timeout=30)
+        return self.acknowledged
+
+
 def test_replay_equals_what_the_api_lists(server, lam):
     for i in range(12):
         m = lam.create_event_source_mapping(FunctionName=f"fn{i % 3}", EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:q{i}")
@@ -48,31 +79,10 @@ def test_kill_9_keeps_every_acknowledged_mutation(data_dir):
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     server = Server(data_dir, transition_delay=0.01).start()
-    acknowledged = {}  # uuid -> BatchSize the server acknowledged last
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def writer(k):
-        lam = server.client(access_key=f"AKIDWRITER{k}")
-        i = 0
-        while not stop.is_set() and i < 400:
-            i += 1
-            try:
-                m = lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:w{k}-{i}",
-                                                    BatchSize=1 + i % 10)
-            except Exception:
-                return  # the server died under us; unacknowledged, so nothing to check
-            with lock:
-                acknowledged[m["UUID"]] = m["BatchSize"]
-
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
-    for t in threads:
-        t.start()
+    writers = Writers(server, clients=6, creates_per_client=400, tag="W")
     time.sleep(0.3 + rng.random() * 0.7)
     server.kill9()
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
+    acknowledged = writers.stop()
     assert acknowledged, f"no acknowledged writes before the kill (seed {seed})"
 
     verify = run_cli("verify", "--data-dir", data_dir, check=False)
@@ -130,29 +140,11 @@ def test_replay_at_a_time_or_sequence_equals_what_the_api_showed_then(data_dir):
 def test_sigterm_under_load_finishes_requests_snapshots_and_exits_0(data_dir):
     import signal
     server = Server(data_dir, transition_delay=0.01).start()
-    acknowledged, lock, stop = {}, threading.Lock(), threading.Event()
-
-    def writer(k):
-        lam = server.client(access_key=f"AKIDTERM{k}")
-        i = 0
-        while not stop.is_set() and i < 300:
-            i += 1
-            try:
-                m = lam.create_event_source_mapping(FunctionName="fn", EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:t{k}-{i}", BatchSize=1 + i % 9)
-            except Exception:
-                return
-            with lock:
-                acknowledged[m["UUID"]] = m["BatchSize"]
-
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
+    writers = Writers(server, clients=4, creates_per_client=300, tag="TERM")
     time.sleep(0.6)
     server.proc.send_signal(signal.SIGTERM)
     code = server.proc.wait(timeout=30)
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
+    acknowledged = writers.stop()
     server.proc.stdout.close()
     server.stderr.close()
     assert code == 0
