@@ -34,9 +34,12 @@ let package = Package(
         // The AWS REST-JSON API over Hummingbird 2.
         .target(name: "ESMServer", dependencies: [
             "ESMCore", "ESMStorage",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "esmlog", dependencies: [

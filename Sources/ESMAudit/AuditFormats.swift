@@ -43,8 +43,7 @@ extension TimelineEntry {
         o["Operation"] = .string(operation)
         o["Initiator"] = .string(event.actor == nil ? "System" : "User")
         if let a = event.actor {
-            o["Actor"] = ["AccessKeyId": .string(a.accessKeyId), "SourceIp": .string(a.sourceIp), "UserAgent": .string(a.userAgent),
-                          "RequestId": .string(a.requestId), "Region": .string(a.region)]
+            o["Actor"] = a.json
         }
         o["StateBefore"] = stateBefore.map { .string($0.rawValue) } ?? .null
         o["StateAfter"] = stateAfter.map { .string($0.rawValue) } ?? .null
@@ -74,7 +73,7 @@ public struct TextTimeline {
         let states = "\(e.stateBefore?.rawValue ?? "-") → \(e.stateAfter?.rawValue ?? "removed")"
         var who = "system"
         if let a = e.event.actor {
-            who = "\(a.accessKeyId.isEmpty ? "(unsigned)" : a.accessKeyId) from \(a.sourceIp) request \(a.requestId) [\(a.userAgent.split(separator: " ").first ?? "")]"
+            who = "\(a.accessKeyId.isEmpty ? "(unsigned)" : a.accessKeyId)\(a.verified ? " (verified)" : "") from \(a.sourceIp) request \(a.requestId) [\(a.userAgent.split(separator: " ").first ?? "")]"
         }
         var line = "\(e.event.time)  #\(TextTimeline.pad(String(e.event.sequence), 6)) "
         if showUUID { line += " \(e.event.uuid) " }
@@ -142,9 +141,7 @@ public enum CloudTrailExport {
 
     /// The account in the mapping's ARN.
     static func account(_ e: TimelineEntry) -> String {
-        let arn = (e.after ?? e.before)?.configuration["EventSourceMappingArn"]?.stringValue ?? ""
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        return parts.count > 4 ? String(parts[4]) : ""
+        (e.after ?? e.before)?.account ?? ""
     }
 
     /// A stable event id: the same event gets the same id in every export.

@@ -12,18 +12,25 @@ public struct AWSError: Error, Sendable, Equatable {
     public var messageMember: String
     /// The `Type` member (`User` or `Service`), absent for ValidationException.
     public var type: String?
+    /// Further body members (`Reason` of TooManyRequestsException).
+    public var extra: JSONObject
+    /// Further response headers (`Retry-After`).
+    public var headers: [String: String]
 
-    public init(code: String, status: Int, message: String, messageMember: String, type: String?) {
+    public init(code: String, status: Int, message: String, messageMember: String, type: String?,
+                extra: JSONObject = JSONObject(), headers: [String: String] = [:]) {
         self.code = code
         self.status = status
         self.message = message
         self.messageMember = messageMember
         self.type = type
+        self.extra = extra
+        self.headers = headers
     }
 
     /// The JSON body AWS sends for this error.
     public var body: JSON {
-        var o = JSONObject()
+        var o = extra
         o[messageMember] = .string(message)
         if let type { o["Type"] = .string(type) }
         return .object(o)

@@ -7,13 +7,35 @@ public struct Actor: Sendable, Equatable {
     public var requestId: String
     /// The region from the SigV4 credential scope (default us-east-1).
     public var region: String
+    /// Whether the server verified the request's signature (`--auth sigv4`), so that the access
+    /// key id is a checked identity rather than what the caller claimed.
+    public var verified: Bool
+    /// The account the verified key acts in; nil when not verified.
+    public var account: String?
 
-    public init(accessKeyId: String, sourceIp: String, userAgent: String, requestId: String, region: String) {
+    public init(accessKeyId: String, sourceIp: String, userAgent: String, requestId: String, region: String,
+                verified: Bool = false, account: String? = nil) {
         self.accessKeyId = accessKeyId
         self.sourceIp = sourceIp
         self.userAgent = userAgent
         self.requestId = requestId
         self.region = region
+        self.verified = verified
+        self.account = account
+    }
+}
+
+extension Actor {
+    /// The actor as events store it. `Authentication` and `AccountId` are written only when set,
+    /// so that the events of a server without `--auth sigv4` keep the bytes they always had.
+    public var json: JSON {
+        var a = JSONObject([
+            ("AccessKeyId", .string(accessKeyId)), ("SourceIp", .string(sourceIp)), ("UserAgent", .string(userAgent)),
+            ("RequestId", .string(requestId)), ("Region", .string(region)),
+        ])
+        if verified { a["Authentication"] = "SigV4" }
+        if let account { a["AccountId"] = .string(account) }
+        return .object(a)
     }
 }
 
@@ -81,11 +103,7 @@ extension Event {
         o["Type"] = .string(change.name)
         if let actor {
             o["Initiator"] = "User"
-            o["Actor"] = [
-                "AccessKeyId": .string(actor.accessKeyId), "SourceIp": .string(actor.sourceIp),
-                "UserAgent": .string(actor.userAgent), "RequestId": .string(actor.requestId),
-                "Region": .string(actor.region),
-            ]
+            o["Actor"] = actor.json
         } else {
             o["Initiator"] = "System"
         }
@@ -157,7 +175,8 @@ extension Event {
             }
             actor = Actor(
                 accessKeyId: try field("AccessKeyId"), sourceIp: try field("SourceIp"), userAgent: try field("UserAgent"),
-                requestId: try field("RequestId"), region: try field("Region"))
+                requestId: try field("RequestId"), region: try field("Region"),
+                verified: a["Authentication"]?.stringValue == "SigV4", account: a["AccountId"]?.stringValue)
         default: throw EventDecodingError(reason: "unknown Initiator")
         }
         switch try string("Type") {

@@ -18,6 +18,12 @@ public struct Mapping: Sendable, Equatable {
 
     public var functionArn: String { configuration["FunctionArn"]?.stringValue ?? "" }
     public var eventSourceArn: String? { configuration["EventSourceArn"]?.stringValue }
+    /// The account that owns the mapping: the one in its EventSourceMappingArn.
+    public var account: String {
+        guard let arn = configuration["EventSourceMappingArn"]?.stringValue else { return "" }
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        return parts.count > 4 ? String(parts[4]) : ""
+    }
 
     /// The mapping as GetEventSourceMapping returns it.
     public var response: JSON {

@@ -151,9 +151,13 @@ public struct Projection: Sendable {
     ///   - eventSourceArn: keep only mappings with this EventSourceArn.
     ///   - functionArn: keep only mappings with this resolved FunctionArn.
     ///   - after: the creation sequence of the last mapping of the previous page.
+    ///   - account: keep only mappings this account owns (a caller verified by signature sees
+    ///     its own account's mappings, as in AWS).
     ///   - limit: the page size, 1 or more.
     /// - Returns: the page and, when more mappings match, the creation sequence to continue after.
-    public func page(eventSourceArn: String?, functionArn: String?, after: UInt64?, limit: Int) -> (mappings: [Mapping], next: UInt64?) {
+    public func page(eventSourceArn: String?, functionArn: String?, account: String? = nil, after: UInt64?, limit: Int)
+        -> (mappings: [Mapping], next: UInt64?)
+    {
         precondition(limit >= 1)
         let candidates: SortedSequences
         var check: ((Mapping) -> Bool)? = nil
@@ -176,7 +180,8 @@ public struct Projection: Sendable {
         while i < candidates.count {
             let s = candidates[i]
             i += 1
-            guard let m = byCreated[s].flatMap({ mappings[$0] }), check?(m) ?? true else { continue }
+            guard let m = byCreated[s].flatMap({ mappings[$0] }), check?(m) ?? true,
+                  account == nil || m.account == account else { continue }
             if page.count == limit { return (page, page.last!.createdSequence) }
             page.append(m)
         }

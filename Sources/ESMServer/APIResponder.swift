@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The request context: Hummingbird's core storage plus the peer's address.
@@ -27,7 +28,46 @@ public struct APIConfiguration: Sendable {
     /// sending, receives the 413; past it the connection is closed.
     public static let bodyDrainBytesMax = 64 << 20
 
+    /// Set by `--auth sigv4`: every request's signature is checked against these keys.
+    public var verifier: SigV4Verifier?
+    /// Requests being answered at once; one more gets 429 TooManyRequestsException, so an
+    /// overload costs a short answer, not memory.
+    public var inFlightMax: Int = 512
+    /// A request whose body is still arriving after this long gets 408 and its connection closed.
+    public var requestTimeoutSeconds: Double = 30
+
     public init() {}
+}
+
+/// The mappings of one account, for the decider.
+struct AccountView: MappingLookup {
+    let state: any MappingLookup
+    let account: String
+
+    func mapping(_ uuid: String) -> Mapping? { state.mapping(uuid).flatMap { $0.account == account ? $0 : nil } }
+    func mappings(eventSourceArn: String) -> [Mapping] { state.mappings(eventSourceArn: eventSourceArn).filter { $0.account == account } }
+    func mappings(functionArn: String) -> [Mapping] { state.mappings(functionArn: functionArn).filter { $0.account == account } }
+}
+
+/// The caller of one request, as the operations need it.
+struct Caller: Sendable {
+    var actor: Actor
+    /// The account whose ARNs the request makes.
+    var account: String
+    /// Whether the caller sees only its own account's mappings (true when signatures are verified).
+    var scoped: Bool
+
+    func owns(_ mapping: Mapping) -> Bool { !scoped || mapping.account == account }
+
+    /// The state as this caller may see it: other accounts' mappings do not exist for it.
+    func view(_ state: any MappingLookup) -> any MappingLookup {
+        scoped ? AccountView(state: state, account: account) : state
+    }
+
+    /// The command context at a time the store chooses.
+    var context: @Sendable (EventTime) -> CommandContext {
+        { [actor, account] time in CommandContext(time: time, actor: actor, account: account) }
+    }
 }
 
 /// The five ESM operations on the Lambda REST-JSON wire protocol.
@@ -42,6 +82,7 @@ public struct APIResponder: HTTPResponder {
 
     let store: Store
     let configuration: APIConfiguration
+    let inFlight = NIOLockedValueBox(0)
 
     public init(store: Store, configuration: APIConfiguration) {
         self.store = store
@@ -54,7 +95,14 @@ public struct APIResponder: HTTPResponder {
         var request = request
         let response: Response
         let operation: String
+        let admitted = inFlight.withLockedValue { n in
+            guard n < configuration.inFlightMax else { return false }
+            n += 1
+            return true
+        }
+        defer { if admitted { inFlight.withLockedValue { $0 -= 1 } } }
         do {
+            guard admitted else { throw APIResponder.tooManyRequests }
             (operation, response) = try await route(&request, context: context, requestId: requestId)
         } catch let error as AWSError {
             operation = "Error"
@@ -72,14 +120,16 @@ public struct APIResponder: HTTPResponder {
     }
 
     func route(_ request: inout Request, context: Context, requestId: String) async throws -> (String, Response) {
+        let body = try await collectBody(&request)
+        let caller = try authenticate(request, body: body, context: context, requestId: requestId)
         let path = request.uri.path
         guard path.hasPrefix(APIResponder.collectionPath) else { throw APIResponder.unknownOperation }
         var rest = path.dropFirst(APIResponder.collectionPath.count)
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         if rest.isEmpty {
             switch request.method {
-            case .post: return ("CreateEventSourceMapping", try await create(&request, context: context, requestId: requestId))
-            case .get: return ("ListEventSourceMappings", try list(request, context: context, requestId: requestId))
+            case .post: return ("CreateEventSourceMapping", try await create(body: body, caller: caller))
+            case .get: return ("ListEventSourceMappings", try list(request, caller: caller))
             default: throw APIResponder.unknownOperation
             }
         }
@@ -87,63 +137,91 @@ public struct APIResponder: HTTPResponder {
         let uuid = String(rest.dropFirst())
         guard !uuid.isEmpty, !uuid.contains("/") else { throw APIResponder.unknownOperation }
         switch request.method {
-        case .get: return ("GetEventSourceMapping", try get(uuid, requestId: requestId))
-        case .put: return ("UpdateEventSourceMapping", try await update(uuid, &request, context: context, requestId: requestId))
-        case .delete: return ("DeleteEventSourceMapping", try await delete(uuid, request, context: context, requestId: requestId))
+        case .get: return ("GetEventSourceMapping", try get(uuid, caller: caller))
+        case .put: return ("UpdateEventSourceMapping", try await update(uuid, body: body, caller: caller))
+        case .delete: return ("DeleteEventSourceMapping", try await delete(uuid, caller: caller))
         default: throw APIResponder.unknownOperation
         }
     }
+
+    /// Who is calling. Without `--auth sigv4` the `Authorization` header is read but not
+    /// checked; with it, the signature must verify or the request is refused with AWS's 403.
+    func authenticate(_ request: Request, body: ByteBuffer, context: Context, requestId: String) throws -> Caller {
+        let userAgent = request.headers[.userAgent] ?? ""
+        guard let verifier = configuration.verifier else {
+            let identity = CallerIdentity(authorization: request.headers[.authorization])
+            return Caller(
+                actor: Actor(accessKeyId: identity.accessKeyId, sourceIp: context.remoteAddress, userAgent: userAgent,
+                             requestId: requestId, region: identity.region),
+                account: configuration.account, scoped: false)
+        }
+        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
+        let signed = SignedRequest(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers,
+            body: Array(body.readableBytesView))
+        let verified = try verifier.verify(signed, now: Date())
+        let account = verified.account ?? configuration.account
+        return Caller(
+            actor: Actor(accessKeyId: verified.accessKeyId, sourceIp: context.remoteAddress, userAgent: userAgent,
+                         requestId: requestId, region: verified.region, verified: true, account: account),
+            account: account, scoped: true)
+    }
+
+    /// AWS's throttling answer. The model gives it `Type`, `message`, `Reason` and a
+    /// `Retry-After` header.
+    static let tooManyRequests = AWSError(
+        code: "TooManyRequestsException", status: 429, message: "Rate exceeded", messageMember: "message", type: "User",
+        extra: JSONObject([("Reason", "CallerRateLimitExceeded")]), headers: ["Retry-After": "1"])
+
+    static let requestTimeout = AWSError(
+        code: "RequestTimeoutException", status: 408, message: "Request timed out", messageMember: "message", type: "User",
+        headers: ["Connection": "close"])
 
     static let unknownOperation = AWSError(
         code: "UnknownOperationException", status: 404, message: "Unknown operation", messageMember: "Message", type: "User")
 
     // MARK: Operations
 
-    func create(_ request: inout Request, context: Context, requestId: String) async throws -> Response {
-        let body = try await readBody(&request)
-        let actor = self.actor(request, context: context, requestId: requestId)
+    func create(body: ByteBuffer, caller: Caller) async throws -> Response {
+        let json = try APIResponder.parse(body)
         let uuid = UUID().uuidString.lowercased()
-        let account = configuration.account
+        let context = caller.context
         let mapping = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
-            Decider.create(body: body, uuid: uuid, context: CommandContext(time: time, actor: actor, account: account), state: view)
-                .map { Optional($0) }
+            Decider.create(body: json, uuid: uuid, context: context(time), state: caller.view(view)).map { Optional($0) }
         }
-        return APIResponder.json(mapping?.response ?? .null, status: 202, requestId: requestId)
+        return APIResponder.json(mapping?.response ?? .null, status: 202, requestId: caller.actor.requestId)
     }
 
-    func get(_ uuid: String, requestId: String) throws -> Response {
-        guard let mapping = store.read({ $0.mappings[uuid] }) else { throw AWSError.notFound }
-        return APIResponder.json(mapping.response, status: 200, requestId: requestId)
+    func get(_ uuid: String, caller: Caller) throws -> Response {
+        guard let mapping = store.read({ $0.mappings[uuid] }), caller.owns(mapping) else { throw AWSError.notFound }
+        return APIResponder.json(mapping.response, status: 200, requestId: caller.actor.requestId)
     }
 
-    func update(_ uuid: String, _ request: inout Request, context: Context, requestId: String) async throws -> Response {
-        let body = try await readBody(&request)
-        let actor = self.actor(request, context: context, requestId: requestId)
-        let account = configuration.account
+    func update(_ uuid: String, body: ByteBuffer, caller: Caller) async throws -> Response {
+        let json = try APIResponder.parse(body)
+        let context = caller.context
         let mapping = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
-            Decider.update(uuid: uuid, body: body, context: CommandContext(time: time, actor: actor, account: account), state: view)
-                .map { Optional($0) }
+            Decider.update(uuid: uuid, body: json, context: context(time), state: caller.view(view)).map { Optional($0) }
         }
         guard let mapping else { throw AWSError.notFound }
-        return APIResponder.json(mapping.response, status: 202, requestId: requestId)
+        return APIResponder.json(mapping.response, status: 202, requestId: caller.actor.requestId)
     }
 
-    func delete(_ uuid: String, _ request: Request, context: Context, requestId: String) async throws -> Response {
-        let actor = self.actor(request, context: context, requestId: requestId)
-        let account = configuration.account
+    func delete(_ uuid: String, caller: Caller) async throws -> Response {
+        let context = caller.context
         let mapping = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
-            Decider.delete(uuid: uuid, context: CommandContext(time: time, actor: actor, account: account), state: view)
+            Decider.delete(uuid: uuid, context: context(time), state: caller.view(view))
         }
         guard let mapping else { throw AWSError.notFound }
-        return APIResponder.json(mapping.response, status: 202, requestId: requestId)
+        return APIResponder.json(mapping.response, status: 202, requestId: caller.actor.requestId)
     }
 
     /// The page size when MaxItems is absent or larger: AWS returns at most 100 per page.
     static let pageSizeMax = 100
 
-    func list(_ request: Request, context: Context, requestId: String) throws -> Response {
+    func list(_ request: Request, caller: Caller) throws -> Response {
         let query = request.uri.queryParameters
-        let identity = CallerIdentity(authorization: request.headers[.authorization])
         var checker = ShapeChecker()
         var limit = APIResponder.pageSizeMax
         if let text = query.get("MaxItems") {
@@ -158,7 +236,7 @@ public struct APIResponder: HTTPResponder {
         var functionArn: String?
         if let name = query.get("FunctionName") {
             _ = try? checker.check(.string(name), .string(min: 1, max: 256, pattern: RequestShapes.functionNamePattern), path: "functionName")
-            functionArn = FunctionReference(name, region: identity.region, account: configuration.account).arn
+            functionArn = FunctionReference(name, region: caller.actor.region, account: caller.account).arn
         }
         if let message = checker.message { throw AWSError.validation(message) }
         var after: UInt64?
@@ -166,11 +244,14 @@ public struct APIResponder: HTTPResponder {
             guard let s = APIResponder.parseMarker(marker) else { throw AWSError.invalidParameter("Invalid marker: \(marker)") }
             after = s
         }
-        let (page, next) = store.read { $0.page(eventSourceArn: sourceArn, functionArn: functionArn, after: after, limit: max(limit, 1)) }
+        let account = caller.scoped ? caller.account : nil
+        let (page, next) = store.read {
+            $0.page(eventSourceArn: sourceArn, functionArn: functionArn, account: account, after: after, limit: max(limit, 1))
+        }
         var body = JSONObject()
         body["EventSourceMappings"] = .array(page.map(\.response))
         if let next { body["NextMarker"] = .string(APIResponder.marker(next)) }
-        return APIResponder.json(.object(body), status: 200, requestId: requestId)
+        return APIResponder.json(.object(body), status: 200, requestId: caller.actor.requestId)
     }
 
     /// A Marker names the creation sequence of the last mapping returned. It is opaque to
@@ -187,10 +268,14 @@ public struct APIResponder: HTTPResponder {
     /// Reads the body. One over the limit is read to its end (up to `bodyDrainBytesMax`) and
     /// discarded before the 413 is sent, so that a client still sending its body is not cut off
     /// before it can read the answer.
-    func readBody(_ request: inout Request) async throws -> JSON {
+    func collectBody(_ request: inout Request) async throws -> ByteBuffer {
         var buffer = ByteBuffer()
         var total = 0
+        let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
         for try await chunk in request.body {
+            // A body trickling in is cut off here; one that stops altogether is closed by the
+            // server's idle timeout.
+            if ContinuousClock.now > deadline { throw APIResponder.requestTimeout }
             total += chunk.readableBytes
             if total <= configuration.bodyBytesMax {
                 var part = chunk
@@ -205,19 +290,16 @@ public struct APIResponder: HTTPResponder {
                 message: "Request must be smaller than \(configuration.bodyBytesMax) bytes for the EventSourceMapping operations",
                 messageMember: "message", type: "User")
         }
-        if buffer.readableBytes == 0 { return .object(JSONObject()) }
+        return buffer
+    }
+
+    static func parse(_ body: ByteBuffer) throws -> JSON {
+        if body.readableBytes == 0 { return .object(JSONObject()) }
         do {
-            return try JSON.parse(buffer.readableBytesView)
+            return try JSON.parse(body.readableBytesView)
         } catch {
             throw AWSError.invalidContent("Could not parse payload into json: \(error)")
         }
-    }
-
-    func actor(_ request: Request, context: Context, requestId: String) -> Actor {
-        let identity = CallerIdentity(authorization: request.headers[.authorization])
-        return Actor(
-            accessKeyId: identity.accessKeyId, sourceIp: context.remoteAddress,
-            userAgent: request.headers[.userAgent] ?? "", requestId: requestId, region: identity.region)
     }
 
     static func json(_ value: JSON, status: Int, requestId: String) -> Response {
@@ -233,6 +315,7 @@ public struct APIResponder: HTTPResponder {
     static func error(_ error: AWSError, requestId: String) -> Response {
         var response = json(error.body, status: error.status, requestId: requestId)
         response.headers[HTTPField.Name("x-amzn-ErrorType")!] = error.code
+        for (name, value) in error.headers.sorted(by: { $0.key < $1.key }) { response.headers[HTTPField.Name(name)!] = value }
         return response
     }
 }

@@ -43,8 +43,20 @@ struct Serve: AsyncParsableCommand {
     var snapshotEveryEvents: UInt64 = 100_000
     @Option(help: "Largest accepted request body, in bytes.")
     var bodyBytesMax: Int = 256 * 1024
+    @Option(help: "Requests answered at once; one more gets 429 TooManyRequestsException.")
+    var inFlightMax: Int = 512
+    @Option(help: "Connections served at once; more wait in the listen backlog.")
+    var connectionsMax: Int = 1024
+    @Option(help: "Seconds a connection may stay silent, between requests or inside one, before it is closed.")
+    var idleTimeout: Double = 60
+    @Option(help: "Seconds a request body may take to arrive before the answer is 408.")
+    var requestTimeout: Double = 30
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+    @Option(help: "Authentication: 'none' records the key id callers claim; 'sigv4' verifies AWS Signature Version 4 against --credentials-file.")
+    var auth: String = "none"
+    @Option(help: "Keys accepted with --auth sigv4, in the AWS credentials file layout (aws_access_key_id, aws_secret_access_key, optional aws_account_id per section).")
+    var credentialsFile: String?
 
     func validate() throws {
         guard SyncMode(rawValue: sync) != nil else { throw ValidationError("--sync must be 'always' or 'none'") }
@@ -52,6 +64,10 @@ struct Serve: AsyncParsableCommand {
         guard transitionDelay >= 0, transitionDelay <= 3600 else { throw ValidationError("--transition-delay must be 0...3600") }
         guard segmentSizeBytes >= 4096 else { throw ValidationError("--segment-size-bytes must be at least 4096") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard inFlightMax >= 1, connectionsMax >= 1 else { throw ValidationError("--in-flight-max and --connections-max must be at least 1") }
+        guard idleTimeout > 0, requestTimeout > 0 else { throw ValidationError("--idle-timeout and --request-timeout must be positive") }
+        guard auth == "none" || auth == "sigv4" else { throw ValidationError("--auth must be 'none' or 'sigv4'") }
+        guard auth == "none" || credentialsFile != nil else { throw ValidationError("--auth sigv4 needs --credentials-file") }
     }
 
     func run() async throws {
@@ -67,12 +83,27 @@ struct Serve: AsyncParsableCommand {
         options.segmentSizeBytes = segmentSizeBytes
         options.snapshotEveryEvents = snapshotEveryEvents
         if options.sync == .none { logger.warning("--sync none: acknowledged events can be lost in a crash") }
-        let store = try Store(dataDirectory: dataDir, options: options, logger: logger)
         var api = APIConfiguration()
         api.account = account
         api.bodyBytesMax = bodyBytesMax
+        api.inFlightMax = inFlightMax
+        api.requestTimeoutSeconds = requestTimeout
+        var limits = NetworkLimits()
+        limits.connectionsMax = connectionsMax
+        limits.idleTimeoutSeconds = idleTimeout
+        if auth == "sigv4", let credentialsFile {
+            let text: String
+            do { text = try String(contentsOfFile: credentialsFile, encoding: .utf8) } catch {
+                throw ValidationError("cannot read --credentials-file \(credentialsFile): \(error.localizedDescription)")
+            }
+            do { api.verifier = SigV4Verifier(credentials: try CredentialsFile(text: text)) } catch {
+                throw ValidationError("--credentials-file \(credentialsFile): \(error)")
+            }
+            logger.info("verifying SigV4 signatures", metadata: ["keys": "\(api.verifier!.credentials.keys.count)"])
+        }
+        let store = try Store(dataDirectory: dataDir, options: options, logger: logger)
         let host = self.host
-        try await Server.run(store: store, host: host, port: port, configuration: api,
+        try await Server.run(store: store, host: host, port: port, configuration: api, limits: limits,
                              transitionDelaySeconds: transitionDelay, logger: logger) { port in
             FileHandle.standardOutput.write(Data("esmlog listening on http://\(host):\(port)\n".utf8))
         }
