@@ -35,6 +35,8 @@ public struct APIConfiguration: Sendable {
     public var inFlightMax: Int = 512
     /// A request whose body is still arriving after this long gets 408 and its connection closed.
     public var requestTimeoutSeconds: Double = 30
+    /// Where request counts and latencies go, and what `GET /metrics` shows.
+    public var metrics = ServerMetrics()
 
     public init() {}
 }
@@ -79,6 +81,7 @@ public struct APIResponder: HTTPResponder {
     public typealias Context = APIRequestContext
 
     public static let collectionPath = "/2015-03-31/event-source-mappings"
+    public static let metricsPath = "/metrics"
 
     let store: Store
     let configuration: APIConfiguration
@@ -112,17 +115,21 @@ public struct APIResponder: HTTPResponder {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             response = APIResponder.error(.service("Internal error."), requestId: requestId)
         }
+        let duration = ContinuousClock.now - started
+        configuration.metrics.request(operation: operation, status: response.status.code, duration: duration)
         context.logger.info("request", metadata: [
             "esm.operation": "\(operation)", "http.status": "\(response.status.code)", "aws.request_id": "\(requestId)",
-            "duration_us": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000)",
+            "duration_us": "\(duration.nanoseconds / 1000)",
         ])
         return response
     }
 
     func route(_ request: inout Request, context: Context, requestId: String) async throws -> (String, Response) {
         let body = try await collectBody(&request)
-        let caller = try authenticate(request, body: body, context: context, requestId: requestId)
         let path = request.uri.path
+        // Scrapers do not sign: /metrics is open, like the port itself.
+        if path == APIResponder.metricsPath && request.method == .get { return ("Metrics", metrics()) }
+        let caller = try authenticate(request, body: body, context: context, requestId: requestId)
         guard path.hasPrefix(APIResponder.collectionPath) else { throw APIResponder.unknownOperation }
         var rest = path.dropFirst(APIResponder.collectionPath.count)
         if rest.hasSuffix("/") { rest = rest.dropLast() }
@@ -215,6 +222,13 @@ public struct APIResponder: HTTPResponder {
         }
         guard let mapping else { throw AWSError.notFound }
         return APIResponder.json(mapping.response, status: 202, requestId: caller.actor.requestId)
+    }
+
+    func metrics() -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers,
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: configuration.metrics.render(store))))
     }
 
     /// The page size when MaxItems is absent or larger: AWS returns at most 100 per page.

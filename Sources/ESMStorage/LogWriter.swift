@@ -39,6 +39,8 @@ public final class LogWriter {
     /// The dictionary events are compressed with; written into every segment that uses it.
     public private(set) var dictionary: ZstdDictionary?
     var trainer: DictionaryTrainer
+    /// Where appends, batch sizes, sync times and bytes are reported.
+    public var metrics: StorageMetrics?
 
     /// Opens the log for appending, after a scan has read it and found no corruption.
     ///
@@ -113,6 +115,8 @@ public final class LogWriter {
         lastEvents = RecordPosition(segmentIndex: header.index, start: start, end: offset, previousHash: before, hash: newHash,
                                     lastSequence: nextSequence - 1, dictionary: dictionary)
         segmentEvents += UInt64(events.count)
+        metrics?.appends.increment(by: Int64(events.count))
+        metrics?.batchEvents.record(events.count)
         trainer.observe(jsons, hasDictionary: dictionary != nil)
         if offset >= segmentSizeBytes {
             // The events are durable whatever happens here; a failed seal is retried on the
@@ -137,7 +141,11 @@ public final class LogWriter {
         guard let file else { throw StorageError(.io, "no open segment") }
         do {
             try file.write(bytes, at: offset)
-            if sync == .always { try file.sync() }
+            if sync == .always {
+                let started = ContinuousClock.now
+                try file.sync()
+                metrics?.syncDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            }
         } catch {
             // Take back whatever part reached the file, so no half record is left visible.
             try? file.truncate(to: offset)
@@ -145,6 +153,7 @@ public final class LogWriter {
             throw error
         }
         offset += bytes.count
+        metrics?.bytesWritten.increment(by: Int64(bytes.count))
     }
 
     /// Closes the active segment with a seal record (event count, last sequence, last hash).

@@ -1,5 +1,6 @@
 import ESMCore
 import Foundation
+import CoreMetrics
 import Logging
 
 /// Settings of a store.
@@ -12,6 +13,8 @@ public struct StoreOptions: Sendable {
     /// A snapshot is taken in the background after this many events since the last (0: never).
     public var snapshotEveryEvents: UInt64 = 100_000
     public var fileSystem: any FileSystem = POSIXFileSystem()
+    /// Where the log reports appends, group-commit sizes, sync times and bytes written.
+    public var metrics: (any MetricsFactory)?
 
     public init() {}
 }
@@ -66,6 +69,7 @@ public final class Store: @unchecked Sendable {
         let (projection, scan) = try Store.replay(wal: wal, snapshots: snapshots, fileSystem: options.fileSystem, logger: logger)
         writer = try LogWriter(directory: wal, scan: scan, segmentSizeBytes: options.segmentSizeBytes, sync: options.sync,
                                fileSystem: options.fileSystem, logger: logger)
+        writer.metrics = options.metrics.map { StorageMetrics(factory: $0) }
         self.projection = projection
         Heap.trim()
         lastSnapshotSequence = projection.lastSequence
@@ -210,6 +214,21 @@ public final class Store: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return (projection.lastSequence, writer.hash)
+    }
+
+    /// The numbers an operator watches: mappings by state, events since the newest snapshot and
+    /// its age, and the bytes of the log's segment files (read from the folder now).
+    public func status(now: Double = Date().timeIntervalSince1970) -> StoreStatus {
+        let (last, byState) = read { p in
+            (p.lastSequence, p.mappings.values.reduce(into: [String: Int]()) { $0[$1.state.rawValue, default: 0] += 1 })
+        }
+        let newest = (try? snapshots.list())?.first
+        let age = newest.flatMap { fileStatus(snapshots.directory + "/" + $0.name) }.map { max(0, now - $0.modified) }
+        let wal = Store.logDirectory(directory)
+        let segments = (try? LogScanner(directory: wal, fileSystem: options.fileSystem).segmentNames()) ?? []
+        let logBytes = segments.reduce(0) { $0 + (fileStatus(wal + "/" + $1)?.size ?? 0) }
+        return StoreStatus(lastSequence: last, mappingsByState: byState, eventsSinceSnapshot: last - min(last, newest?.sequence ?? 0),
+                           snapshotAgeSeconds: age, logBytes: logBytes)
     }
 
     func commitLoop() {

@@ -82,12 +82,15 @@ struct Serve: AsyncParsableCommand {
         options.sync = SyncMode(rawValue: sync)!
         options.segmentSizeBytes = segmentSizeBytes
         options.snapshotEveryEvents = snapshotEveryEvents
+        let metrics = ServerMetrics()
+        options.metrics = metrics.factory
         if options.sync == .none { logger.warning("--sync none: acknowledged events can be lost in a crash") }
         var api = APIConfiguration()
         api.account = account
         api.bodyBytesMax = bodyBytesMax
         api.inFlightMax = inFlightMax
         api.requestTimeoutSeconds = requestTimeout
+        api.metrics = metrics
         var limits = NetworkLimits()
         limits.connectionsMax = connectionsMax
         limits.idleTimeoutSeconds = idleTimeout
