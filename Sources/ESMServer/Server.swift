@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Limits of the HTTP server itself.
@@ -22,6 +23,9 @@ public struct NetworkLimits: Sendable {
 
 /// Runs the API over a store until SIGTERM or SIGINT: then it stops accepting connections,
 /// finishes the requests under way, writes what is waiting, takes a snapshot and returns.
+/// A second signal during that ends the process at once (exit status 128 + signal): every
+/// acknowledged event is already on disk, and a half-written record is a torn tail that the
+/// next start cuts.
 public enum Server {
     /// - Parameters:
     ///   - onListening: told the bound port once the server accepts connections (the port may
@@ -42,6 +46,8 @@ public enum Server {
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.connectionsMax, logger: logger)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)
+        let impatience = SecondSignal(logger: logger)
+        defer { impatience.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await sweeper.run() }
             defer { group.cancelAll() }
@@ -50,4 +56,31 @@ public enum Server {
         store.close(snapshot: true)
         logger.info("stopped")
     }
+}
+
+/// Counts SIGTERM and SIGINT beside the graceful shutdown that the service group runs on the
+/// first one; the second exits the process without waiting.
+final class SecondSignal: @unchecked Sendable {  // sources are set once, in init
+    let sources: [any DispatchSourceSignal]
+
+    init(logger: Logger) {
+        let seen = NIOLockedValueBox(0)
+        let queue = DispatchQueue(label: "esmlog.signals")
+        sources = [SIGTERM, SIGINT].map { signo in
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
+            source.setEventHandler {
+                let count = seen.withLockedValue { n in
+                    n += 1
+                    return n
+                }
+                guard count >= 2 else { return }
+                logger.warning("second signal: exiting without finishing", metadata: ["signal": "\(signo)"])
+                _exit(128 + signo)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
 }

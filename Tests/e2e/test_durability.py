@@ -155,3 +155,35 @@ def test_sigterm_under_load_finishes_requests_snapshots_and_exits_0(data_dir):
     replay = json.loads(run_cli("replay", "--data-dir", data_dir).stdout)
     have = {m["UUID"]: m["BatchSize"] for m in replay["EventSourceMappings"]}
     assert all(have.get(u) == b for u, b in acknowledged.items()), "an acknowledged create is missing after SIGTERM"
+
+
+def test_a_second_signal_exits_at_once_and_loses_nothing_acknowledged(data_dir):
+    import signal
+    import socket
+    server = Server(data_dir, transition_delay=0.01).start()
+    writers = Writers(server, clients=4, creates_per_client=300, tag="TWICE")
+    # A request whose body never finishes keeps the graceful stop waiting (up to the request timeout).
+    held = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    held.sendall(b"POST /2015-03-31/event-source-mappings/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.6)
+    server.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert server.proc.poll() is None, "the graceful stop should still be waiting for the held request"
+    started = time.time()
+    server.proc.send_signal(signal.SIGTERM)
+    code = server.proc.wait(timeout=10)
+    assert time.time() - started < 2
+    assert code == 128 + signal.SIGTERM
+    held.close()
+    acknowledged = writers.stop()
+    server.proc.stdout.close()
+    server.stderr.close()
+    assert acknowledged
+    assert run_cli("verify", "--data-dir", data_dir).returncode == 0
+    replay = json.loads(run_cli("replay", "--data-dir", data_dir).stdout)
+    have = {m["UUID"]: m["BatchSize"] for m in replay["EventSourceMappings"]}
+    assert all(have.get(u) == b for u, b in acknowledged.items()), "an acknowledged create is missing after two signals"
+    # And the server starts again on the folder.
+    again = Server(data_dir).start()
+    assert {m["UUID"] for m in listed(again.client())} == set(have)
+    again.stop()
