@@ -11,6 +11,21 @@ struct ESMLog: AsyncParsableCommand {
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
         subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self])
+
+    /// Parses the command line with `serve`'s config file and environment settings in front.
+    static func main() async {
+        do {
+            let arguments = try Settings.expand(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+            var command = try parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// The data folder used when none is given: inside the working tree, ignored by git.
@@ -23,7 +38,17 @@ struct LogFolder: ParsableArguments {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the ESM API on the AWS REST-JSON wire protocol.")
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the ESM API on the AWS REST-JSON wire protocol.",
+        discussion: """
+            Every option can also be set in a file given with --config FILE (one 'name = value' per line, \
+            e.g. 'port = 9321', '#' comments) or in an environment variable ESMLOG_<NAME> \
+            (e.g. ESMLOG_PORT, ESMLOG_CREDENTIALS_FILE). The command line wins over the environment, \
+            and the environment over the file.
+            """)
+
+    @Option(name: .customLong("config"), help: "A file of settings, 'name = value' per line (read before the other options).")
+    var configFile: String?
 
     @Option(help: "Folder of the log (created if missing).")
     var dataDir: String = dataDirectoryDefault
