@@ -12,6 +12,26 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Epoch seconds with the milliseconds as a fraction: the wire form of LastModified.
     public var epochSeconds: Double { Double(milliseconds) / 1000 }
 
+    /// Writes `JSON.number(epochSeconds)` as canonical JSON does (`1795935404.365`,
+    /// `1795935404.5`, `1795935404`) straight from the integer milliseconds; times outside
+    /// 1970...2286 go through the general number formatting.
+    func writeEpochSeconds(to out: inout [UInt8]) {
+        guard milliseconds >= 0 && milliseconds < 10_000_000_000_000 else {
+            JSON.number(epochSeconds).write(to: &out)
+            return
+        }
+        out.append(contentsOf: String(milliseconds / 1000).utf8)
+        var fraction = milliseconds % 1000
+        guard fraction != 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var divisor: Int64 = 100
+        while fraction != 0 {
+            out.append(UInt8(ascii: "0") + UInt8(fraction / divisor))
+            fraction %= divisor
+            divisor /= 10
+        }
+    }
+
     /// The next millisecond: a later transition of the same mapping never shares its time.
     public var successor: EventTime { EventTime(milliseconds: milliseconds + 1) }
 

@@ -35,6 +35,48 @@ public struct Mapping: Sendable, Equatable {
         return .object(o)
     }
 
+    /// The members `response` adds to the configuration, in canonical key order.
+    static let responseKeys = ["LastModified", "State", "StateTransitionReason", "UUID"]
+
+    /// Writes `response.canonicalBytes` without building the object: the configuration's
+    /// members (already in key order) merged with the four the response adds. Lists write a
+    /// hundred of these per page.
+    public func writeResponse(to out: inout [UInt8]) {
+        var first = true
+        func key(_ key: String) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSON.writeString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        func extra(_ index: Int) {
+            key(Mapping.responseKeys[index])
+            switch index {
+            case 0: lastModified.writeEpochSeconds(to: &out)
+            case 1: JSON.writeString(state.rawValue, to: &out)
+            case 2: JSON.writeString(stateTransitionReason, to: &out)
+            default: JSON.writeString(uuid, to: &out)
+            }
+        }
+        let keys = Mapping.responseKeys
+        var next = 0
+        out.append(UInt8(ascii: "{"))
+        for m in configuration.members {
+            while next < keys.count && JSONObject.less(keys[next], m.key) {
+                extra(next)
+                next += 1
+            }
+            if next < keys.count && keys[next] == m.key { continue }  // the response's own value wins
+            key(m.key)
+            m.value.write(to: &out)
+        }
+        while next < keys.count {
+            extra(next)
+            next += 1
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// The state a finished transition leads to, or nil when removal or nothing is owed.
     public var settledState: MappingState { enabled ? .enabled : .disabled }
 }

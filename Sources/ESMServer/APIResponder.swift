@@ -197,12 +197,12 @@ public struct APIResponder: HTTPResponder {
         let mapping = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
             Decider.create(body: json, uuid: uuid, context: context(time), state: caller.view(view)).map { Optional($0) }
         }
-        return APIResponder.json(mapping?.response ?? .null, status: 202, requestId: caller.actor.requestId)
+        return APIResponder.mapping(mapping, status: 202, requestId: caller.actor.requestId)
     }
 
     func get(_ uuid: String, caller: Caller) throws -> Response {
         guard let mapping = store.read({ $0.mappings[uuid] }), caller.owns(mapping) else { throw AWSError.notFound }
-        return APIResponder.json(mapping.response, status: 200, requestId: caller.actor.requestId)
+        return APIResponder.mapping(mapping, status: 200, requestId: caller.actor.requestId)
     }
 
     func update(_ uuid: String, body: ByteBuffer, caller: Caller) async throws -> Response {
@@ -212,7 +212,7 @@ public struct APIResponder: HTTPResponder {
             Decider.update(uuid: uuid, body: json, context: context(time), state: caller.view(view)).map { Optional($0) }
         }
         guard let mapping else { throw AWSError.notFound }
-        return APIResponder.json(mapping.response, status: 202, requestId: caller.actor.requestId)
+        return APIResponder.mapping(mapping, status: 202, requestId: caller.actor.requestId)
     }
 
     func delete(_ uuid: String, caller: Caller) async throws -> Response {
@@ -221,7 +221,7 @@ public struct APIResponder: HTTPResponder {
             Decider.delete(uuid: uuid, context: context(time), state: caller.view(view))
         }
         guard let mapping else { throw AWSError.notFound }
-        return APIResponder.json(mapping.response, status: 202, requestId: caller.actor.requestId)
+        return APIResponder.mapping(mapping, status: 202, requestId: caller.actor.requestId)
     }
 
     func metrics() -> Response {
@@ -262,10 +262,21 @@ public struct APIResponder: HTTPResponder {
         let (page, next) = store.read {
             $0.page(eventSourceArn: sourceArn, functionArn: functionArn, account: account, after: after, limit: max(limit, 1))
         }
-        var body = JSONObject()
-        body["EventSourceMappings"] = .array(page.map(\.response))
-        if let next { body["NextMarker"] = .string(APIResponder.marker(next)) }
-        return APIResponder.json(.object(body), status: 200, requestId: caller.actor.requestId)
+        // {"EventSourceMappings":[...],"NextMarker":"..."}, written directly in canonical order.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024 * max(page.count, 1))
+        bytes.append(contentsOf: #"{"EventSourceMappings":["#.utf8)
+        for (i, m) in page.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            m.writeResponse(to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        if let next {
+            bytes.append(contentsOf: #","NextMarker":"#.utf8)
+            JSON.string(APIResponder.marker(next)).write(to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return APIResponder.json(bytes: bytes, status: 200, requestId: caller.actor.requestId)
     }
 
     /// A Marker names the creation sequence of the last mapping returned. It is opaque to
@@ -317,7 +328,18 @@ public struct APIResponder: HTTPResponder {
     }
 
     static func json(_ value: JSON, status: Int, requestId: String) -> Response {
-        let bytes = value.canonicalBytes
+        json(bytes: value.canonicalBytes, status: status, requestId: requestId)
+    }
+
+    static func mapping(_ mapping: Mapping?, status: Int, requestId: String) -> Response {
+        guard let mapping else { return json(.null, status: status, requestId: requestId) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        mapping.writeResponse(to: &bytes)
+        return json(bytes: bytes, status: status, requestId: requestId)
+    }
+
+    static func json(bytes: [UInt8], status: Int, requestId: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[HTTPField.Name("x-amzn-RequestId")!] = requestId

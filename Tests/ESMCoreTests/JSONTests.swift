@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ESMCore
 
@@ -5,6 +6,81 @@ import Testing
     @Test func canonicalBytesSortKeysAndUseShortestNumbers() throws {
         let v = try JSON.parse(#"{"b": [1, 2.5, -0.001, 1e3], "a": {"z": true, "y": null}, "c": "q\"\n\u00e9"}"#)
         #expect(v.canonicalString == #"{"a":{"y":null,"z":true},"b":[1,2.5,-0.001,1000],"c":"q\"\né"}"#)
+    }
+
+    /// Every byte that needs an escape, in runs and alone, next to bytes that do not.
+    @Test func stringsEscapeExactlyTheBytesJSONRequires() throws {
+        var all = ""
+        for b in 0..<0x80 { all.unicodeScalars.append(Unicode.Scalar(UInt8(b))) }
+        all += "é€😀"
+        var written: [UInt8] = []
+        JSON.writeString(all, to: &written)
+        var expected = "\""
+        for b in 0..<0x20 {
+            switch b {
+            case 0x09: expected += "\\t"
+            case 0x0A: expected += "\\n"
+            case 0x0D: expected += "\\r"
+            default: expected += "\\u00" + (b < 16 ? "0" : "1") + String(b & 15, radix: 16)
+            }
+        }
+        for b in 0x20..<0x80 {
+            if b == 0x22 { expected += "\\\"" } else if b == 0x5C { expected += "\\\\" } else {
+                expected.unicodeScalars.append(Unicode.Scalar(UInt8(b)))
+            }
+        }
+        expected += "é€😀\""
+        #expect(String(decoding: written, as: UTF8.self) == expected)
+        for s in ["", "plain", "\"", "a\"b\\c\n", "\u{1}x"] {
+            var out: [UInt8] = []
+            JSON.writeString(s, to: &out)
+            #expect(try JSON.parse(out) == .string(s))
+        }
+    }
+
+    /// Random strings of every length around the eight-byte steps, against a byte-by-byte writer.
+    @Test func stringsMatchAByteByByteWriter() {
+        func reference(_ s: String) -> [UInt8] {
+            var out: [UInt8] = [34]
+            for b in s.utf8 {
+                switch b {
+                case 34, 92: out += [92, b]
+                case 0x0A: out += [92, 110]
+                case 0x0D: out += [92, 114]
+                case 0x09: out += [92, 116]
+                case 0..<0x20: out += Array(String(format: "\\u%04x", b).utf8)
+                default: out.append(b)
+                }
+            }
+            return out + [34]
+        }
+        let alphabet: [String] = ["a", "Z", "\"", "\\", "\n", "\u{1}", "\u{1f}", " ", "~", "\u{7f}", "é", "😀", ":", "/"]
+        var state: UInt64 = 7  // a linear congruential sequence: the same strings every run
+        for n in 0..<2000 {
+            var s = ""
+            for _ in 0..<(n % 40) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                s += alphabet[Int(state >> 33) % alphabet.count]
+            }
+            var out: [UInt8] = []
+            JSON.writeString(s, to: &out)
+            #expect(out == reference(s), "\(s.debugDescription)")
+        }
+    }
+
+    @Test func epochSecondsWriteAsTheNumberFormatDoes() {
+        var state: UInt64 = 11
+        var samples: [Int64] = [0, 1, 10, 100, 999, 1000, 1001, 1_795_935_404_000, 1_795_935_404_300, 1_795_935_404_030,
+                                1_795_935_404_003, 9_999_999_999_999, 10_000_000_000_000, -1, -1500]
+        for _ in 0..<20000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            samples.append(Int64(state >> 20) % 10_000_000_000_000)
+        }
+        for ms in samples {
+            var fast: [UInt8] = []
+            EventTime(milliseconds: ms).writeEpochSeconds(to: &fast)
+            #expect(fast == JSON.number(EventTime(milliseconds: ms).epochSeconds).canonicalBytes, "\(ms)")
+        }
     }
 
     @Test func parseOfCanonicalBytesIsIdentity() throws {

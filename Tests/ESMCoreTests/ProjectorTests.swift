@@ -186,4 +186,27 @@ import Testing
         #expect(FunctionReference("my-fn:$LATEST", region: "eu-west-1", account: "1").arn == "arn:aws:lambda:eu-west-1:1:function:my-fn:$LATEST")
         #expect(FunctionReference("my-fn:prod", region: "us-east-1", account: "1").arn == "arn:aws:lambda:us-east-1:1:function:my-fn:prod")
     }
+
+    @Test func writtenResponsesAreTheResponsesCanonicalBytes() throws {
+        var h = Harness()
+        let bodies: [JSON] = [
+            ["EventSourceArn": .string(sqsArn + "w"), "FunctionName": "fn",
+             "FilterCriteria": ["Filters": [["Pattern": #"{"body": {"say": ["\"hi\"\n"]}}"#]]]],
+            ["EventSourceArn": "arn:aws:kinesis:us-east-1:123456789012:stream/s", "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:f:live",
+             "StartingPosition": "LATEST", "DestinationConfig": ["OnFailure": ["Destination": "arn:aws:sqs:us-east-1:123456789012:dlq"]]],
+            ["FunctionName": "k", "Topics": ["orders"], "StartingPosition": "TRIM_HORIZON",
+             "SelfManagedEventSource": ["Endpoints": ["KAFKA_BOOTSTRAP_SERVERS": ["b1:9092", "b2:9092"]]],
+             "SourceAccessConfigurations": [["Type": "SASL_SCRAM_512_AUTH", "URI": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s"]]],
+        ]
+        for (i, body) in bodies.enumerated() {
+            let m = try h.create(body, uuid: uuid(100 + i)).get()
+            var written: [UInt8] = []
+            m.writeResponse(to: &written)
+            #expect(written == m.response.canonicalBytes)
+            try h.settle(uuid(100 + i))
+            var settled: [UInt8] = []
+            h.projection.mappings[uuid(100 + i)]!.writeResponse(to: &settled)
+            #expect(settled == h.projection.mappings[uuid(100 + i)]!.response.canonicalBytes)
+        }
+    }
 }
