@@ -251,6 +251,49 @@ extension JSON {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// The string value of `key` among the comma-separated members of a canonical object
+    /// (without its braces), found by skipping over the other members' values; nil when the key
+    /// is absent or its value is not a string.
+    static func topLevelString(_ key: String, inMembers b: UnsafeBufferPointer<UInt8>) -> String? {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        func endOfString(_ start: Int) -> Int {  // start at the opening quote; returns after the closing one
+            var i = start + 1
+            while i < b.count && b[i] != quote { i += b[i] == backslash ? 2 : 1 }
+            return i + 1
+        }
+        func endOfValue(_ start: Int) -> Int {
+            var i = start, depth = 0
+            while i < b.count {
+                switch b[i] {
+                case quote: i = endOfString(i); if depth == 0 { return i }; continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return i + 1 }
+                case UInt8(ascii: ","): if depth == 0 { return i }
+                default: break
+                }
+                i += 1
+            }
+            return i
+        }
+        let wanted = Array(key.utf8)
+        var i = 0
+        while i < b.count, b[i] == quote {
+            let keyEnd = endOfString(i)
+            let valueStart = keyEnd + 1  // after the colon
+            let valueEnd = endOfValue(valueStart)
+            if keyEnd - i - 2 == wanted.count && b[(i + 1)..<(keyEnd - 1)].elementsEqual(wanted) {
+                guard valueStart < valueEnd, b[valueStart] == quote else { return nil }
+                let inner = UnsafeBufferPointer(rebasing: b[(valueStart + 1)..<(valueEnd - 1)])
+                if !inner.contains(backslash) { return String(decoding: inner, as: UTF8.self) }
+                return (try? JSON.parse(UnsafeBufferPointer(rebasing: b[valueStart..<valueEnd])))?.stringValue
+            }
+            i = valueEnd + 1  // past the comma
+        }
+        return nil
+    }
+
     /// Whether any of the eight bytes of `w` is a control character, `"` or a backslash (the
     /// classic "has a zero byte" and "has a byte less than n" word tricks, exact for "any").
     @inline(__always)

@@ -1,9 +1,11 @@
 /// One event source mapping as the projection holds it.
+///
+/// The configuration is kept as its canonical JSON bytes, not as a tree: a projection holds
+/// every mapping in memory, and a tree of small strings and arrays costs several times the
+/// bytes it describes. Responses are written from these bytes with the four members the
+/// response adds merged in at offsets found once, when the configuration is set.
 public struct Mapping: Sendable, Equatable {
     public var uuid: String
-    /// The members of the AWS response other than UUID, State, StateTransitionReason and
-    /// LastModified, exactly as they are returned.
-    public var configuration: JSONObject
     public var state: MappingState
     public var stateTransitionReason: String
     public var lastModified: EventTime
@@ -16,11 +18,73 @@ public struct Mapping: Sendable, Equatable {
     /// The sequence of the last event applied to this mapping.
     public var sequence: UInt64
 
-    public var functionArn: String { configuration["FunctionArn"]?.stringValue ?? "" }
-    public var eventSourceArn: String? { configuration["EventSourceArn"]?.stringValue }
+    /// The configuration's members in canonical form, comma-separated, without the braces.
+    private var members: [UInt8]
+    /// For each of `responseKeys`: where in `members` the first member that sorts after it starts
+    /// (just after its comma), or `members.count` when none does.
+    private var insertAt: (UInt32, UInt32, UInt32, UInt32)
+
+    public init(uuid: String, configuration: JSONObject, state: MappingState, stateTransitionReason: String,
+                lastModified: EventTime, enabled: Bool, tags: JSONObject, createdSequence: UInt64, sequence: UInt64) {
+        self.uuid = uuid
+        self.state = state
+        self.stateTransitionReason = stateTransitionReason
+        self.lastModified = lastModified
+        self.enabled = enabled
+        self.tags = tags
+        self.createdSequence = createdSequence
+        self.sequence = sequence
+        (members, insertAt) = Mapping.encode(configuration)
+    }
+
+    public static func == (a: Mapping, b: Mapping) -> Bool {
+        a.uuid == b.uuid && a.state == b.state && a.stateTransitionReason == b.stateTransitionReason
+            && a.lastModified == b.lastModified && a.enabled == b.enabled && a.tags == b.tags
+            && a.createdSequence == b.createdSequence && a.sequence == b.sequence && a.members == b.members
+    }
+
+    /// The members of the AWS response other than UUID, State, StateTransitionReason and
+    /// LastModified, exactly as they are returned. Reading it parses the stored bytes; setting it
+    /// encodes them again.
+    public var configuration: JSONObject {
+        get {
+            var bytes: [UInt8] = [UInt8(ascii: "{")]
+            bytes.reserveCapacity(members.count + 2)
+            bytes += members
+            bytes.append(UInt8(ascii: "}"))
+            // The bytes were written by the canonical writer from a valid object.
+            guard let o = try? JSON.parse(bytes).objectValue else { preconditionFailure("stored configuration does not parse") }
+            return o
+        }
+        set { (members, insertAt) = Mapping.encode(newValue) }
+    }
+
+    static func encode(_ configuration: JSONObject) -> ([UInt8], (UInt32, UInt32, UInt32, UInt32)) {
+        var bytes: [UInt8] = []
+        var offsets: [UInt32] = []
+        let keys = Mapping.responseKeys
+        for m in configuration.members {
+            assert(!keys.contains(m.key), "the response sets \(m.key) itself")
+            if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+            while offsets.count < keys.count && JSONObject.less(keys[offsets.count], m.key) { offsets.append(UInt32(bytes.count)) }
+            JSON.writeString(m.key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            m.value.write(to: &bytes)
+        }
+        while offsets.count < keys.count { offsets.append(UInt32(bytes.count)) }
+        return (bytes, (offsets[0], offsets[1], offsets[2], offsets[3]))
+    }
+
+    /// A top-level string member of the configuration, read from the bytes without parsing them.
+    func string(_ key: String) -> String? {
+        members.withUnsafeBufferPointer { JSON.topLevelString(key, inMembers: $0) }
+    }
+
+    public var functionArn: String { string("FunctionArn") ?? "" }
+    public var eventSourceArn: String? { string("EventSourceArn") }
     /// The account that owns the mapping: the one in its EventSourceMappingArn.
     public var account: String {
-        guard let arn = configuration["EventSourceMappingArn"]?.stringValue else { return "" }
+        guard let arn = string("EventSourceMappingArn") else { return "" }
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         return parts.count > 4 ? String(parts[4]) : ""
     }
@@ -38,41 +102,43 @@ public struct Mapping: Sendable, Equatable {
     /// The members `response` adds to the configuration, in canonical key order.
     static let responseKeys = ["LastModified", "State", "StateTransitionReason", "UUID"]
 
-    /// Writes `response.canonicalBytes` without building the object: the configuration's
-    /// members (already in key order) merged with the four the response adds. Lists write a
-    /// hundred of these per page.
+    /// Writes `response.canonicalBytes` without building the object: the stored members copied
+    /// in runs, with the four the response adds written at their offsets. Lists write a hundred
+    /// of these per page.
     public func writeResponse(to out: inout [UInt8]) {
-        var first = true
-        func key(_ key: String) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            JSON.writeString(key, to: &out)
-            out.append(UInt8(ascii: ":"))
-        }
-        func extra(_ index: Int) {
-            key(Mapping.responseKeys[index])
-            switch index {
-            case 0: lastModified.writeEpochSeconds(to: &out)
-            case 1: JSON.writeString(state.rawValue, to: &out)
-            case 2: JSON.writeString(stateTransitionReason, to: &out)
-            default: JSON.writeString(uuid, to: &out)
-            }
-        }
-        let keys = Mapping.responseKeys
-        var next = 0
+        out.reserveCapacity(out.count + members.count + 160)
         out.append(UInt8(ascii: "{"))
-        for m in configuration.members {
-            while next < keys.count && JSONObject.less(keys[next], m.key) {
-                extra(next)
-                next += 1
+        var wrote = false
+        members.withUnsafeBufferPointer { bytes in
+            var from = 0
+            func copy(_ to: Int) {
+                var run = UnsafeBufferPointer(rebasing: bytes[from..<to])
+                from = to
+                if run.last == UInt8(ascii: ",") { run = UnsafeBufferPointer(rebasing: run.dropLast()) }
+                guard !run.isEmpty else { return }
+                if wrote { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: run)
+                wrote = true
             }
-            if next < keys.count && keys[next] == m.key { continue }  // the response's own value wins
-            key(m.key)
-            m.value.write(to: &out)
-        }
-        while next < keys.count {
-            extra(next)
-            next += 1
+            for (index, key) in Mapping.responseKeys.enumerated() {
+                switch index {
+                case 0: copy(Int(insertAt.0))
+                case 1: copy(Int(insertAt.1))
+                case 2: copy(Int(insertAt.2))
+                default: copy(Int(insertAt.3))
+                }
+                if wrote { out.append(UInt8(ascii: ",")) }
+                wrote = true
+                JSON.writeString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                switch index {
+                case 0: lastModified.writeEpochSeconds(to: &out)
+                case 1: JSON.writeString(state.rawValue, to: &out)
+                case 2: JSON.writeString(stateTransitionReason, to: &out)
+                default: JSON.writeString(uuid, to: &out)
+                }
+            }
+            copy(bytes.count)
         }
         out.append(UInt8(ascii: "}"))
     }

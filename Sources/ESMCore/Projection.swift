@@ -21,8 +21,10 @@ public enum Projector {
                 sequence: event.sequence)
         case .updated(let set, let unset, let enabled, let state, _):
             guard var m = mapping else { throw fail("update of unknown mapping \(event.uuid)") }
-            for member in set { m.configuration[member.key] = member.value }
-            for key in unset { m.configuration[key] = nil }
+            var configuration = m.configuration
+            for member in set { configuration[member.key] = member.value }
+            for key in unset { configuration[key] = nil }
+            m.configuration = configuration
             m.enabled = enabled
             m.state = state
             m.lastModified = event.time

@@ -17,21 +17,34 @@ public struct CallerIdentity: Sendable, Equatable {
         accessKeyId = ""
         region = CallerIdentity.regionDefault
         guard let header = authorization, header.hasPrefix("AWS4-HMAC-SHA256") else { return }
-        for part in header.dropFirst("AWS4-HMAC-SHA256".count).split(separator: ",") {
-            let item = part.drop { $0 == " " }
-            guard item.hasPrefix("Credential=") else { continue }
-            let scope = item.dropFirst("Credential=".count).split(separator: "/", omittingEmptySubsequences: false)
-            if scope.count >= 5 {
-                accessKeyId = String(scope[0])
-                if CallerIdentity.isRegion(scope[2]) { region = String(scope[2]) }
-            }
-        }
+        // Every request carries this header: read it as bytes, not as Characters.
+        let bytes = Array(header.utf8)
+        let marker = Array("Credential=".utf8)
+        guard let at = CallerIdentity.find(marker, in: bytes) else { return }
+        let start = at + marker.count
+        var end = start
+        while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+        let scope = bytes[start..<end].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard scope.count >= 5 else { return }
+        accessKeyId = String(decoding: scope[0], as: UTF8.self)
+        let candidate = String(decoding: scope[2], as: UTF8.self)
+        if CallerIdentity.isRegion(candidate[...]) { region = candidate }
     }
 
-    /// A region name as ARNs accept it: `us-east-1`, `us-gov-west-1`.
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        }
+        return nil
+    }
+
+    /// A region name as ARNs accept it: `us-east-1`, `us-gov-west-1`: two lower-case letters,
+    /// then one or two lower-case or digit parts, then a number, joined by `-`.
     static func isRegion(_ s: Substring) -> Bool {
-        let parts = s.split(separator: "-")
-        return parts.count >= 3 && parts.count <= 4 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter && $0.isLowercase || $0.isNumber } }
-            && parts.last!.allSatisfy(\.isNumber) && parts.first!.count == 2
+        let parts = s.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        func lowerOrDigit(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
+        return parts.count >= 3 && parts.count <= 4 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(lowerOrDigit) }
+            && parts.last!.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && parts.first!.count == 2
     }
 }

@@ -209,4 +209,24 @@ import Testing
             #expect(settled == h.projection.mappings[uuid(100 + i)]!.response.canonicalBytes)
         }
     }
+
+    /// Configurations whose keys sort before, between and after the four the response adds,
+    /// and top-level strings read past nested members, escapes and look-alike keys.
+    @Test func compactConfigurationsWriteAndReadAsTheirObjects() throws {
+        let configurations: [JSONObject] = [
+            JSONObject(), JSONObject([("A", 1)]), JSONObject([("Zeta", "z")]), JSONObject([("Salt", "s"), ("Tail", [1, 2])]),
+            JSONObject([("A", ["FunctionArn": "nested"]), ("B", "x,\"y\"}"), ("FunctionArn", "arn:\"q\""), ("M", 2.5), ("Zed", .null)]),
+        ]
+        for c in configurations {
+            let m = Mapping(uuid: "u", configuration: c, state: .enabled, stateTransitionReason: "USER_INITIATED",
+                            lastModified: EventTime(milliseconds: 1_795_935_404_365), enabled: true, tags: JSONObject(),
+                            createdSequence: 1, sequence: 1)
+            #expect(m.configuration == c)
+            var written: [UInt8] = []
+            m.writeResponse(to: &written)
+            #expect(written == m.response.canonicalBytes, "\(String(decoding: written, as: UTF8.self))")
+            #expect(m.functionArn == (c["FunctionArn"]?.stringValue ?? ""))
+            #expect(m.eventSourceArn == nil)
+        }
+    }
 }
