@@ -53,6 +53,11 @@ public enum Change: Sendable, Equatable {
     /// The system finished a deletion; the mapping is gone.
     case removed
 
+    var isUpdate: Bool {
+        if case .updated = self { return true }
+        return false
+    }
+
     /// The name written in the log and shown in timelines.
     public var name: String {
         switch self {

@@ -80,9 +80,13 @@ public struct Projection: Sendable {
         }
         let before = mappings[event.uuid]
         let after = try Projector.next(before, event)
-        if let before { unindex(before) }
         mappings[event.uuid] = after
-        if let after { index(after) }
+        switch (before, after) {
+        case (nil, let a?): index(a)
+        case (let b?, nil): unindex(b)
+        case (let b?, let a?): reindex(b, a, updated: event.change.isUpdate)
+        case (nil, nil): break
+        }
         lastSequence = event.sequence
         lastTime = max(lastTime, event.time)
     }
@@ -111,16 +115,36 @@ public struct Projection: Sendable {
         if m.state.isTransitional { transitionalUUIDs.insert(m.uuid) }
     }
 
+    /// Moves a mapping that stays from its old index entries to its new ones, touching only
+    /// what changed: list order never changes, and only an update can change the function.
+    private mutating func reindex(_ b: Mapping, _ a: Mapping, updated: Bool) {
+        let s = a.createdSequence
+        if updated {
+            let (sourceBefore, sourceAfter) = (b.eventSourceArn, a.eventSourceArn)
+            if sourceBefore != sourceAfter {
+                if let arn = sourceBefore { remove(s, from: &bySource, arn) }
+                if let arn = sourceAfter { bySource[arn, default: SortedSequences()].insert(s) }
+            }
+            let (functionBefore, functionAfter) = (b.functionArn, a.functionArn)
+            if functionBefore != functionAfter {
+                remove(s, from: &byFunction, functionBefore)
+                byFunction[functionAfter, default: SortedSequences()].insert(s)
+            }
+        }
+        if a.state.isTransitional { transitionalUUIDs.insert(a.uuid) } else { transitionalUUIDs.remove(a.uuid) }
+    }
+
+    private func remove(_ s: UInt64, from index: inout [String: SortedSequences], _ key: String) {
+        index[key]?.remove(s)
+        if index[key]?.isEmpty == true { index[key] = nil }
+    }
+
     private mutating func unindex(_ m: Mapping) {
         let s = m.createdSequence
         order.remove(s)
         byCreated[s] = nil
-        if let arn = m.eventSourceArn {
-            bySource[arn]?.remove(s)
-            if bySource[arn]?.isEmpty == true { bySource[arn] = nil }
-        }
-        byFunction[m.functionArn]?.remove(s)
-        if byFunction[m.functionArn]?.isEmpty == true { byFunction[m.functionArn] = nil }
+        if let arn = m.eventSourceArn { remove(s, from: &bySource, arn) }
+        remove(s, from: &byFunction, m.functionArn)
         transitionalUUIDs.remove(m.uuid)
     }
 

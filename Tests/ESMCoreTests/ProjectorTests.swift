@@ -229,4 +229,21 @@ import Testing
             #expect(m.eventSourceArn == nil)
         }
     }
+
+    /// The indexes follow an update of FunctionName and every state change, without a mapping
+    /// moving in list order.
+    @Test func indexesFollowUpdatesAndTransitions() throws {
+        var h = try filled(6)
+        try (1...6).forEach { try h.settle(uuid($0)) }
+        let arn = { (name: String) in FunctionReference(name, region: "us-east-1", account: "123456789012").arn }
+        let before = h.projection.page(eventSourceArn: nil, functionArn: nil, after: nil, limit: 100).mappings.map(\.uuid)
+        _ = try h.update(uuid(3), ["FunctionName": "moved"]).get()
+        #expect(h.projection.page(eventSourceArn: nil, functionArn: arn("moved"), after: nil, limit: 100).mappings.map(\.uuid) == [uuid(3)])
+        #expect(h.projection.page(eventSourceArn: nil, functionArn: arn("three"), after: nil, limit: 100).mappings.map(\.uuid) == [uuid(6)])
+        #expect(h.projection.page(eventSourceArn: nil, functionArn: nil, after: nil, limit: 100).mappings.map(\.uuid) == before)
+        #expect(h.projection.transitional(dueAt: EventTime(milliseconds: h.clock + 10_000), delayMilliseconds: 0) == [uuid(3)])
+        try h.settle(uuid(3))
+        #expect(h.projection.transitional(dueAt: EventTime(milliseconds: h.clock + 10_000), delayMilliseconds: 0).isEmpty)
+        #expect(h.projection.mappings(functionArn: arn("moved")).map(\.uuid) == [uuid(3)])
+    }
 }
