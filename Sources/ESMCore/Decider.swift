@@ -163,7 +163,8 @@ public enum Decider {
         guard !mapping.state.isTransitional else {
             return .failure(.inUse("Cannot update the event source mapping because it is in use."))
         }
-        let kind = kindOf(mapping)
+        let current = mapping.configuration  // parsed once: the mapping keeps it as bytes
+        let kind = kindOf(current)
         if let e = checkMembers(request, kind: kind) { return .failure(e) }
 
         var set = JSONObject()
@@ -171,14 +172,14 @@ public enum Decider {
             let function = FunctionReference(functionText, region: context.actor.region, account: context.account)
             if let e = checkFunctionNameLength(functionText, function) { return .failure(e) }
             if function.arn != mapping.functionArn {
-                if let e = duplicate(of: mapping.configuration, kind: kind, functionText: functionText, functionArn: function.arn,
+                if let e = duplicate(of: current, kind: kind, functionText: functionText, functionArn: function.arn,
                                      excluding: uuid, state: state) {
                     return .failure(e)
                 }
                 set["FunctionArn"] = .string(function.arn)
             }
         }
-        var merged = mapping.configuration
+        var merged = current
         // The update shape has already dropped every member an update cannot carry.
         for member in request where copiedOnCreate.contains(member.key) {
             merged[member.key] = member.value
@@ -190,10 +191,10 @@ public enum Decider {
         }
         if let e = checkCommonRules(request, kind: kind) { return .failure(e) }
 
-        for member in merged where mapping.configuration[member.key] != member.value {
+        for member in merged where current[member.key] != member.value {
             set[member.key] = member.value
         }
-        let unset = mapping.configuration.keys.filter { merged[$0] == nil }
+        let unset = current.keys.filter { merged[$0] == nil }
         let enabled = request["Enabled"]?.boolValue ?? mapping.enabled
         let next: MappingState = enabled == mapping.enabled ? .updating : (enabled ? .enabling : .disabling)
         let change = Change.updated(set: set, unset: unset, enabled: enabled, state: next, request: request)
@@ -232,8 +233,9 @@ public enum Decider {
         max(now, mapping.lastModified.successor)
     }
 
-    static func kindOf(_ m: Mapping) -> SourceKind {
-        SourceKind.of(eventSourceArn: m.eventSourceArn, selfManaged: m.configuration["SelfManagedEventSource"] != nil) ?? .sqs
+    static func kindOf(_ configuration: JSONObject) -> SourceKind {
+        SourceKind.of(eventSourceArn: configuration["EventSourceArn"]?.stringValue,
+                      selfManaged: configuration["SelfManagedEventSource"] != nil) ?? .sqs
     }
 
     // MARK: Checks
@@ -362,8 +364,10 @@ public enum Decider {
             let servers = Set(request["SelfManagedEventSource"]?["Endpoints"]?["KAFKA_BOOTSTRAP_SERVERS"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             let topics = request["Topics"]
             existing = state.mappings(functionArn: functionArn).first { m in
-                guard m.uuid != excluding, m.configuration["Topics"] == topics else { return false }
-                let theirs = m.configuration["SelfManagedEventSource"]?["Endpoints"]?["KAFKA_BOOTSTRAP_SERVERS"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                guard m.uuid != excluding else { return false }
+                let configuration = m.configuration
+                guard configuration["Topics"] == topics else { return false }
+                let theirs = configuration["SelfManagedEventSource"]?["Endpoints"]?["KAFKA_BOOTSTRAP_SERVERS"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 return !servers.isDisjoint(with: theirs)
             }
             guard let existing else { return nil }
