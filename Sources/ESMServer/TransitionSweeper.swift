@@ -32,19 +32,12 @@ public actor TransitionSweeper {
     public func sweep(now: EventTime) async {
         let due = store.read { p in p.transitional(dueAt: now, delayMilliseconds: delayMilliseconds) }
         guard !due.isEmpty else { return }
-        let store = self.store, logger = self.logger
-        await withTaskGroup(of: Void.self) { group in
-            for uuid in due {
-                group.addTask {
-                    do {
-                        _ = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
-                            .success(Decider.completeTransition(uuid: uuid, time: time, state: view))
-                        }
-                    } catch {
-                        logger.warning("transition not completed", metadata: ["esm.uuid": "\(uuid)", "error": "\(error)"])
-                    }
-                }
-            }
+        // One call for all of them: one lock, and their events share group commits.
+        let failures = await store.performEach(due, now: WallClock.now()) { uuid, view, time in
+            .success(Decider.completeTransition(uuid: uuid, time: time, state: view))
+        }
+        for (uuid, error) in failures {
+            logger.warning("transition not completed", metadata: ["esm.uuid": "\(uuid)", "error": "\(error)"])
         }
     }
 }

@@ -49,7 +49,8 @@ public final class Store: @unchecked Sendable {
     struct Waiting {
         var event: Event
         var after: Mapping?
-        var continuation: CheckedContinuation<Mapping?, any Error>
+        /// Told once: the mapping after the event when it is durable, or the error.
+        var done: (Result<Mapping?, any Error>) -> Void
     }
 
     /// The folder under the data folder that holds the log segments.
@@ -175,30 +176,77 @@ public final class Store: @unchecked Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Mapping?, any Error>) in
             condition.lock()
             defer { condition.unlock() }
-            guard !stopping else {
-                continuation.resume(throwing: AWSError.service("The service is shutting down."))
+            enqueue(uuid: uuid, now: now, decide) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Decides for each of `uuids` in turn, as `perform` does for one, under a single lock; the
+    /// accepted changes go into the log together. Returns when every change is durable or has
+    /// failed, with the failures.
+    public func performEach(_ uuids: [String], now: EventTime,
+                            _ decide: @escaping (String, any MappingLookup, EventTime) -> Result<Decision?, AWSError>) async -> [(String, any Error)] {
+        guard !uuids.isEmpty else { return [] }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[(String, any Error)], Never>) in
+            let gather = Gather(count: uuids.count, continuation: continuation)
+            condition.lock()
+            defer { condition.unlock() }
+            for uuid in uuids {
+                enqueue(uuid: uuid, now: now, { decide(uuid, $0, $1) }) { result in
+                    if case .failure(let error) = result { gather.finish((uuid, error)) } else { gather.finish(nil) }
+                }
+            }
+        }
+    }
+
+    /// Collects the outcomes of `performEach` and resumes its caller after the last one.
+    final class Gather: @unchecked Sendable {  // guarded by `lock`
+        let lock = NSLock()
+        var remaining: Int
+        var failures: [(String, any Error)] = []
+        let continuation: CheckedContinuation<[(String, any Error)], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[(String, any Error)], Never>) {
+            remaining = count
+            self.continuation = continuation
+        }
+
+        func finish(_ failure: (String, any Error)?) {
+            lock.lock()
+            if let failure { failures.append(failure) }
+            remaining -= 1
+            let last = remaining == 0
+            lock.unlock()
+            if last { continuation.resume(returning: failures) }
+        }
+    }
+
+    /// Decides one change against the durable state plus the overlay and queues its event.
+    /// Called with `condition` locked.
+    private func enqueue(uuid: String, now: EventTime, _ decide: (any MappingLookup, EventTime) -> Result<Decision?, AWSError>,
+                         done: @escaping (Result<Mapping?, any Error>) -> Void) {
+        guard !stopping else {
+            done(.failure(AWSError.service("The service is shutting down.")))
+            return
+        }
+        let view = OverlayView(store: self)
+        let time = max(now, lastTime)
+        switch decide(view, time) {
+        case .failure(let error):
+            done(.failure(error))
+        case .success(nil):
+            done(.success(view.mapping(uuid)))
+        case .success(let decision?):
+            let event = decision.event(sequence: nextSequence)
+            let after: Mapping?
+            do { after = try Projector.next(view.mapping(decision.uuid), event) } catch {
+                done(.failure(AWSError.service("Internal error: \(error)")))
                 return
             }
-            let view = OverlayView(store: self)
-            let time = max(now, lastTime)
-            switch decide(view, time) {
-            case .failure(let error):
-                continuation.resume(throwing: error)
-            case .success(nil):
-                continuation.resume(returning: view.mapping(uuid))
-            case .success(let decision?):
-                let event = decision.event(sequence: nextSequence)
-                let after: Mapping?
-                do { after = try Projector.next(view.mapping(decision.uuid), event) } catch {
-                    continuation.resume(throwing: AWSError.service("Internal error: \(error)"))
-                    return
-                }
-                nextSequence += 1
-                lastTime = max(lastTime, event.time)
-                overlay[decision.uuid] = (after, event.sequence)
-                queue.append(Waiting(event: event, after: after, continuation: continuation))
-                condition.signal()
-            }
+            nextSequence += 1
+            lastTime = max(lastTime, event.time)
+            overlay[decision.uuid] = (after, event.sequence)
+            queue.append(Waiting(event: event, after: after, done: done))
+            condition.signal()
         }
     }
 
@@ -262,7 +310,7 @@ public final class Store: @unchecked Sendable {
             }
             snapshotIfDue()
             condition.unlock()
-            for w in batch { w.continuation.resume(returning: w.after) }
+            for w in batch { w.done(.success(w.after)) }
         }
     }
 
@@ -277,7 +325,7 @@ public final class Store: @unchecked Sendable {
         condition.unlock()
         logger.error("append failed", metadata: ["wal.error": "\(error)", "wal.events": "\(batch.count + rest.count)"])
         for w in batch + rest {
-            w.continuation.resume(throwing: AWSError.service("The event could not be written to the log."))
+            w.done(.failure(AWSError.service("The event could not be written to the log.")))
         }
     }
 
