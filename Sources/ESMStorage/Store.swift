@@ -148,16 +148,21 @@ public final class Store: @unchecked Sendable {
         else { return }
         snapshotting = true
         lastSnapshotSequence = projection.lastSequence
-        let state = projection
+        let held = Held(projection)
         let snapshots = self.snapshots, logger = self.logger
         DispatchQueue.global(qos: .utility).async(group: snapshotWork) { [self] in
             do {
+                let state = held.value!
                 let name = try snapshots.write(state, at: position)
                 try snapshots.prune()
                 logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
             } catch {
                 logger.warning("snapshot failed", metadata: ["error": "\(error)"])
             }
+            // The copy-on-write copies the live state made while the snapshot held the old one
+            // are free now: give that memory back.
+            held.value = nil
+            Heap.trim()
             condition.lock()
             snapshotting = false
             condition.unlock()
@@ -196,6 +201,12 @@ public final class Store: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The state a background snapshot writes, let go as soon as it is written.
+    final class Held: @unchecked Sendable {  // used by one thread after creation
+        var value: Projection?
+        init(_ value: Projection) { self.value = value }
     }
 
     /// Collects the outcomes of `performEach` and resumes its caller after the last one.

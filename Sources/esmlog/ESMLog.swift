@@ -97,11 +97,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { _ in LineLogHandler(logLevel: level) }
         let logger = Logger(label: "esmlog")
         var options = StoreOptions()
         options.sync = SyncMode(rawValue: sync)!
