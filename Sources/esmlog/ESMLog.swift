@@ -96,6 +96,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Heap.limitArenas(to: ProcessInfo.processInfo.activeProcessorCount)
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { _ in LineLogHandler(logLevel: level) }
         let logger = Logger(label: "esmlog")
