@@ -15,6 +15,7 @@ import Logging
 // Child mode: open a store in a fresh process and report its RSS growth, so that memory freed
 // by the generator does not hide what the state costs.
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--rss" {
+    Heap.limitArenas(to: ProcessInfo.processInfo.activeProcessorCount)  // as `esmlog serve` does
     let before = rssBytes()
     var options = StoreOptions()
     options.snapshotEveryEvents = 0
