@@ -45,25 +45,24 @@ import Testing
         return out
     }
 
-    @Test func arnMatcherAgreesWithTheExpression() {
-        let regex = try! Regex(PatternMatcherTests.arnPattern)
+    /// Checks `matcher` against `pattern` on 20,000 generated strings plus the well-formed
+    /// shapes; enough of them must match for the comparison to mean something.
+    static func agree(_ pattern: String, _ matcher: (Substring) -> Bool, seed: UInt64) {
+        let regex = try! Regex(pattern)
         var matched = 0
-        for s in PatternMatcherTests.strings(count: 20_000, seed: 1) {
+        for s in strings(count: 20_000, seed: seed) {
             let expected = (try? regex.wholeMatch(in: s)) != nil
-            #expect(PatternMatchers.arn(s[...]) == expected, "\(s.debugDescription)")
+            #expect(matcher(s[...]) == expected, "\(s.debugDescription)")
             if expected { matched += 1 }
         }
         #expect(matched > 500)
     }
 
+    @Test func arnMatcherAgreesWithTheExpression() {
+        PatternMatcherTests.agree(PatternMatcherTests.arnPattern, PatternMatchers.arn, seed: 1)
+    }
+
     @Test func functionNameMatcherAgreesWithTheExpression() {
-        let regex = try! Regex(PatternMatcherTests.functionPattern)
-        var matched = 0
-        for s in PatternMatcherTests.strings(count: 20_000, seed: 2) {
-            let expected = (try? regex.wholeMatch(in: s)) != nil
-            #expect(PatternMatchers.functionName(s[...]) == expected, "\(s.debugDescription)")
-            if expected { matched += 1 }
-        }
-        #expect(matched > 500)
+        PatternMatcherTests.agree(PatternMatcherTests.functionPattern, PatternMatchers.functionName, seed: 2)
     }
 }
