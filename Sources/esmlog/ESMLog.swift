@@ -14,8 +14,20 @@ struct ESMLog: AsyncParsableCommand {
 
     /// Parses the command line with `serve`'s config file and environment settings in front.
     static func main() async {
+        let arguments: [String]
         do {
-            let arguments = try Settings.expand(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+            arguments = try Settings.expand(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+        } catch {
+            // Only serve's settings are expanded: tell the mistake with serve's usage.
+            FileHandle.standardError.write(Data("""
+                Error: \(error)
+                Usage: esmlog serve <options>
+                  See 'esmlog serve --help' for more information.
+
+                """.utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        do {
             var command = try parseAsRoot(arguments)
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
