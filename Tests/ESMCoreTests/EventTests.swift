@@ -14,11 +14,24 @@ import Testing
 
     @Test(arguments: changes)
     func jsonRoundTrips(_ change: Change) throws {
-        for actor in [testActor, nil] {
+        var verified = testActor
+        verified.verified = true
+        verified.account = "111122223333"
+        for actor in [testActor, verified, nil] {
             let e = Event(sequence: 7, time: EventTime(milliseconds: 1234), uuid: uuid(1), actor: actor, change: change)
             let bytes = e.json.canonicalBytes
             #expect(try Event(json: JSON.parse(bytes)) == e)
         }
+    }
+
+    /// An unverified actor is written exactly as before the verification members existed.
+    @Test func verificationMembersAppearOnlyWhenSet() throws {
+        #expect(testActor.json.objectValue!.keys == ["AccessKeyId", "Region", "RequestId", "SourceIp", "UserAgent"])
+        var verified = testActor
+        verified.verified = true
+        verified.account = "111122223333"
+        #expect(verified.json["Authentication"] == "SigV4")
+        #expect(verified.json["AccountId"] == "111122223333")
     }
 
     @Test func unknownVersionIsRefused() throws {
