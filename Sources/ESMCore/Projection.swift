@@ -69,6 +69,9 @@ public struct Projection: Sendable {
     private var byFunction: [String: SortedSequences] = [:]
     /// Mappings in a transitional state, which the system owes an event.
     private var transitionalUUIDs: Set<String> = []
+    /// How many mappings are in each state, kept as events apply so that operators can read it
+    /// without walking every mapping.
+    public private(set) var stateCounts: [MappingState: Int] = [:]
 
     public init() {}
 
@@ -113,6 +116,7 @@ public struct Projection: Sendable {
         if let arn = m.eventSourceArn { bySource[arn, default: SortedSequences()].insert(s) }
         byFunction[m.functionArn, default: SortedSequences()].insert(s)
         if m.state.isTransitional { transitionalUUIDs.insert(m.uuid) }
+        stateCounts[m.state, default: 0] += 1
     }
 
     /// Moves a mapping that stays from its old index entries to its new ones, touching only
@@ -132,6 +136,8 @@ public struct Projection: Sendable {
             }
         }
         if a.state.isTransitional { transitionalUUIDs.insert(a.uuid) } else { transitionalUUIDs.remove(a.uuid) }
+        stateCounts[b.state, default: 0] -= 1
+        stateCounts[a.state, default: 0] += 1
     }
 
     private func remove(_ s: UInt64, from index: inout [String: SortedSequences], _ key: String) {
@@ -146,6 +152,7 @@ public struct Projection: Sendable {
         if let arn = m.eventSourceArn { remove(s, from: &bySource, arn) }
         remove(s, from: &byFunction, m.functionArn)
         transitionalUUIDs.remove(m.uuid)
+        stateCounts[m.state, default: 0] -= 1
     }
 
     /// The mappings in a transitional state since at least `delayMilliseconds` before `now`,

@@ -245,5 +245,11 @@ import Testing
         try h.settle(uuid(3))
         #expect(h.projection.transitional(dueAt: EventTime(milliseconds: h.clock + 10_000), delayMilliseconds: 0).isEmpty)
         #expect(h.projection.mappings(functionArn: arn("moved")).map(\.uuid) == [uuid(3)])
+        _ = try h.update(uuid(1), ["Enabled": false]).get()
+        _ = try h.delete(uuid(2)).get()
+        try h.settle(uuid(2))
+        let recount = h.projection.mappings.values.reduce(into: [MappingState: Int]()) { $0[$1.state, default: 0] += 1 }
+        #expect(h.projection.stateCounts.filter { $0.value != 0 } == recount)
+        #expect(recount == [.enabled: 4, .disabling: 1])
     }
 }
