@@ -59,8 +59,6 @@ struct Caller: Sendable {
     /// Whether the caller sees only its own account's mappings (true when signatures are verified).
     var scoped: Bool
 
-    func owns(_ mapping: Mapping) -> Bool { !scoped || mapping.account == account }
-
     /// The state as this caller may see it: other accounts' mappings do not exist for it.
     func view(_ state: any MappingLookup) -> any MappingLookup {
         scoped ? AccountView(state: state, account: account) : state
@@ -154,25 +152,24 @@ public struct APIResponder: HTTPResponder {
     /// Who is calling. Without `--auth sigv4` the `Authorization` header is read but not
     /// checked; with it, the signature must verify or the request is refused with AWS's 403.
     func authenticate(_ request: Request, body: ByteBuffer, context: Context, requestId: String) throws -> Caller {
-        let userAgent = request.headers[.userAgent] ?? ""
-        guard let verifier = configuration.verifier else {
+        let (keyId, region, account): (String, String, String?)
+        if let verifier = configuration.verifier {
+            var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+            if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
+            let signed = SignedRequest(
+                method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers,
+                body: Array(body.readableBytesView))
+            let verified = try verifier.verify(signed, now: Date())
+            (keyId, region, account) = (verified.accessKeyId, verified.region, verified.account ?? configuration.account)
+        } else {
             let identity = CallerIdentity(authorization: request.headers[.authorization])
-            return Caller(
-                actor: Actor(accessKeyId: identity.accessKeyId, sourceIp: context.remoteAddress, userAgent: userAgent,
-                             requestId: requestId, region: identity.region),
-                account: configuration.account, scoped: false)
+            (keyId, region, account) = (identity.accessKeyId, identity.region, nil)
         }
-        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
-        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
-        let signed = SignedRequest(
-            method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers,
-            body: Array(body.readableBytesView))
-        let verified = try verifier.verify(signed, now: Date())
-        let account = verified.account ?? configuration.account
+        // The account is recorded in the actor only when a verified key acts in it.
         return Caller(
-            actor: Actor(accessKeyId: verified.accessKeyId, sourceIp: context.remoteAddress, userAgent: userAgent,
-                         requestId: requestId, region: verified.region, verified: true, account: account),
-            account: account, scoped: true)
+            actor: Actor(accessKeyId: keyId, sourceIp: context.remoteAddress, userAgent: request.headers[.userAgent] ?? "",
+                         requestId: requestId, region: region, verified: account != nil, account: account),
+            account: account ?? configuration.account, scoped: account != nil)
     }
 
     /// AWS's throttling answer. The model gives it `Type`, `message`, `Reason` and a
@@ -201,7 +198,7 @@ public struct APIResponder: HTTPResponder {
     }
 
     func get(_ uuid: String, caller: Caller) throws -> Response {
-        guard let mapping = store.read({ $0.mappings[uuid] }), caller.owns(mapping) else { throw AWSError.notFound }
+        guard let mapping = store.read({ caller.view($0).mapping(uuid) }) else { throw AWSError.notFound }
         return APIResponder.mapping(mapping, status: 200, requestId: caller.actor.requestId)
     }
 

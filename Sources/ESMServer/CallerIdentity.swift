@@ -19,9 +19,7 @@ public struct CallerIdentity: Sendable, Equatable {
         guard let header = authorization, header.hasPrefix("AWS4-HMAC-SHA256") else { return }
         // Every request carries this header: read it as bytes, not as Characters.
         let bytes = Array(header.utf8)
-        let marker = Array("Credential=".utf8)
-        guard let at = CallerIdentity.find(marker, in: bytes) else { return }
-        let start = at + marker.count
+        guard let start = bytes.firstRange(of: Array("Credential=".utf8))?.upperBound else { return }
         var end = start
         while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
         let scope = bytes[start..<end].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
@@ -29,14 +27,6 @@ public struct CallerIdentity: Sendable, Equatable {
         accessKeyId = String(decoding: scope[0], as: UTF8.self)
         let candidate = String(decoding: scope[2], as: UTF8.self)
         if CallerIdentity.isRegion(candidate[...]) { region = candidate }
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
-        }
-        return nil
     }
 
     /// A region name as ARNs accept it: `us-east-1`, `us-gov-west-1`: two lower-case letters,
