@@ -197,8 +197,7 @@ extension JSON {
             out.append(UInt8(ascii: "{"))
             for (i, m) in o.members.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.writeString(m.key, to: &out)
-                out.append(UInt8(ascii: ":"))
+                JSON.writeKey(m.key, to: &out)
                 m.value.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
@@ -213,6 +212,12 @@ extension JSON {
             return String(Int64(n))
         }
         return "\(n)"
+    }
+
+    /// Writes an object member's key and its colon.
+    static func writeKey(_ key: String, to out: inout [UInt8]) {
+        writeString(key, to: &out)
+        out.append(UInt8(ascii: ":"))
     }
 
     /// Writes `s` quoted. Runs of bytes that need no escape (all but quote, backslash and controls)

@@ -67,8 +67,7 @@ public struct Mapping: Sendable, Equatable {
             assert(!keys.contains(m.key), "the response sets \(m.key) itself")
             if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
             while offsets.count < keys.count && JSONObject.less(keys[offsets.count], m.key) { offsets.append(UInt32(bytes.count)) }
-            JSON.writeString(m.key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
+            JSON.writeKey(m.key, to: &bytes)
             m.value.write(to: &bytes)
         }
         while offsets.count < keys.count { offsets.append(UInt32(bytes.count)) }
@@ -129,8 +128,7 @@ public struct Mapping: Sendable, Equatable {
                 }
                 if wrote { out.append(UInt8(ascii: ",")) }
                 wrote = true
-                JSON.writeString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
+                JSON.writeKey(key, to: &out)
                 switch index {
                 case 0: lastModified.writeEpochSeconds(to: &out)
                 case 1: JSON.writeString(state.rawValue, to: &out)
