@@ -59,7 +59,7 @@ public final class ServerMetrics: Sendable {
     /// The Prometheus text exposition, with the store's gauges read now.
     func render(_ store: Store) -> [UInt8] {
         let status = store.status()
-        for state in MappingState.allCases { mappings[state]?.set(Int64(status.mappingsByState[state.rawValue] ?? 0)) }
+        for state in MappingState.allCases { mappings[state]?.set(Int64(status.mappingsByState[state] ?? 0)) }
         lastSequence.set(Int64(status.lastSequence))
         eventsSinceSnapshot.set(Int64(status.eventsSinceSnapshot))
         snapshotAge.set(status.snapshotAgeSeconds ?? -1)

@@ -1,4 +1,5 @@
 import CoreMetrics
+import ESMCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,8 +40,8 @@ extension Duration {
 /// The store's state as operators watch it.
 public struct StoreStatus: Sendable, Equatable {
     public var lastSequence: UInt64
-    /// Mappings per state name.
-    public var mappingsByState: [String: Int]
+    /// Mappings per state (states with none may be absent).
+    public var mappingsByState: [MappingState: Int]
     /// Events since the newest snapshot (all events when there is none).
     public var eventsSinceSnapshot: UInt64
     /// Seconds since the newest snapshot file was written; nil when there is none.

@@ -278,8 +278,7 @@ public final class Store: @unchecked Sendable {
     /// The numbers an operator watches: mappings by state, events since the newest snapshot and
     /// its age, and the bytes of the log's segment files (read from the folder now).
     public func status(now: Double = Date().timeIntervalSince1970) -> StoreStatus {
-        let (last, counts) = read { p in (p.lastSequence, p.stateCounts) }
-        let byState = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+        let (last, byState) = read { p in (p.lastSequence, p.stateCounts) }
         let newest = (try? snapshots.list())?.first
         let age = newest.flatMap { fileStatus(snapshots.directory + "/" + $0.name) }.map { max(0, now - $0.modified) }
         let wal = Store.logDirectory(directory)
