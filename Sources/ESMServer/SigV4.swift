@@ -1,5 +1,6 @@
 import Crypto
 import ESMCore
+import ESMStorage
 import Foundation
 
 /// The keys a server started with `--auth sigv4` accepts, read from a file in the layout of the
@@ -188,13 +189,13 @@ public struct SigV4Verifier: Sendable {
     func signature(_ request: SignedRequest, auth: Authorization, amzDate: String, scope: [String], secret: String) -> String {
         let canonical = SigV4Verifier.canonicalRequest(request, signedHeaders: auth.signedHeaders)
         let stringToSign = [
-            SigV4Verifier.algorithm, amzDate, scope[1...].joined(separator: "/"), hex(SHA256.hash(data: Array(canonical.utf8))),
+            SigV4Verifier.algorithm, amzDate, scope[1...].joined(separator: "/"), SHA256.hash(data: Array(canonical.utf8)).hexString,
         ].joined(separator: "\n")
         var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
         for part in scope[1...] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        return hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        return HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
     }
 
     /// The canonical request: method, canonical URI, canonical query, the signed headers with
@@ -209,7 +210,7 @@ public struct SigV4Verifier: Sendable {
         }
         lines.append("")
         lines.append(signedHeaders.joined(separator: ";"))
-        lines.append(hex(SHA256.hash(data: request.body)))
+        lines.append(SHA256.hash(data: request.body).hexString)
         return lines.joined(separator: "\n")
     }
 
@@ -321,16 +322,6 @@ struct Authorization {
         }
         return out
     }
-}
-
-func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 15)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }
 
 func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -98,18 +98,23 @@ public struct ChainHash: Sendable, Equatable, CustomStringConvertible {
         return ChainHash(bytes: Array(h.finalize()))
     }
 
-    public var hex: String {
+    public var hex: String { bytes.hexString }
+
+    public var description: String { hex }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes as lower-case hexadecimal, two digits each.
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in bytes {
+        out.reserveCapacity(underestimatedCount * 2)
+        for b in self {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 15)])
         }
         return String(decoding: out, as: UTF8.self)
     }
-
-    public var description: String { hex }
 }
 
 /// Little-endian helpers over byte arrays.
