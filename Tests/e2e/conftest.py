@@ -18,19 +18,25 @@ ACCOUNT = "123456789012"
 class Server:
     """One esmlog process; can be killed with SIGKILL and started again on the same folder."""
 
-    def __init__(self, data_dir, transition_delay=0.05, extra=()):
+    def __init__(self, data_dir, transition_delay=0.05, extra=(), arguments=None, env=None):
+        """`arguments`, when given, replace every option after `serve` (the test sets them all);
+        `env` replaces the environment."""
         self.data_dir = data_dir
         self.transition_delay = transition_delay
         self.extra = list(extra)
+        self.arguments = arguments
+        self.env = env
         self.proc = None
         self.port = None
         self.stderr_path = data_dir + ".stderr"
 
     def start(self):
-        args = [BINARY, "serve", "--data-dir", self.data_dir, "--host", "127.0.0.1", "--port", "0",
-                "--account", ACCOUNT, "--transition-delay", str(self.transition_delay), *self.extra]
+        options = self.arguments if self.arguments is not None else [
+            "--data-dir", self.data_dir, "--host", "127.0.0.1", "--port", "0", "--account", ACCOUNT,
+            "--transition-delay", str(self.transition_delay), *self.extra]
         self.stderr = open(self.stderr_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.proc = subprocess.Popen([BINARY, "serve", *options], stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+                                     env=self.env)
         deadline = time.time() + 30
         line = ""
         while time.time() < deadline:

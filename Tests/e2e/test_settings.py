@@ -2,30 +2,18 @@
 import os
 import re
 import subprocess
-import time
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from conftest import BINARY, ROOT
+from conftest import BINARY, ROOT, Server
 
 SUBCOMMANDS = ["serve", "replay", "snapshot", "timeline", "export", "verify", "inspect", "repair"]
 
 
-def start(args, env_extra):
+def start(data_dir, args, env_extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ESMLOG_")}
     env.update(env_extra)
-    proc = subprocess.Popen([BINARY, "serve", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("esmlog listening on "):
-            return proc, int(line.rsplit(":", 1)[1])
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(proc.stderr.read())
+    return Server(data_dir, arguments=args, env=env).start()
 
 
 @pytest.mark.parametrize("layers,expected", [
@@ -41,18 +29,13 @@ def test_command_line_beats_environment_beats_file(tmp_path, layers, expected):
     env = {"ESMLOG_ACCOUNT": "333333333333"} if "env" in layers else {}
     if "cli" in layers:
         args += ["--account", "444444444444"]
-    proc, port = start(args, env)
+    server = start(str(tmp_path / "data"), args, env)
     try:
-        lam = boto3.client("lambda", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                           aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", config=Config(retries={"max_attempts": 1}))
-        m = lam.create_event_source_mapping(FunctionName="f", EventSourceArn="arn:aws:sqs:us-east-1:123456789012:q")
+        m = server.client().create_event_source_mapping(FunctionName="f", EventSourceArn="arn:aws:sqs:us-east-1:123456789012:q")
         assert m["FunctionArn"] == f"arn:aws:lambda:us-east-1:{expected}:function:f"
         assert os.path.isdir(tmp_path / "data" / "wal")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()
-        proc.stderr.close()
+        server.stop()
 
 
 def test_config_file_mistakes_are_named(tmp_path):
