@@ -30,6 +30,8 @@ public actor TransitionSweeper {
 
     /// Completes every transition due at `now`.
     public func sweep(now: EventTime) async {
+        // Once the log cannot be written, nothing can complete; the next start does it.
+        guard store.refusingWrites == nil else { return }
         let due = store.read { p in p.transitional(dueAt: now, delayMilliseconds: delayMilliseconds) }
         guard !due.isEmpty else { return }
         // One call for all of them: one lock, and their events share group commits.

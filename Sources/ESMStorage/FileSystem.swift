@@ -30,6 +30,11 @@ public protocol FileSystem: Sendable {
     func makeDirectory(_ path: String) throws(StorageError)
     /// Makes a directory's entries durable (after create or rename).
     func syncDirectory(_ path: String) throws(StorageError)
+    /// Takes `path` (created if missing) as an exclusive, non-blocking lock that ends when it
+    /// is released or the process ends; fails with `.locked` naming the holder.
+    func lockExclusive(_ path: String) throws(StorageError) -> any FolderLock
+    /// The holder of `path`'s lock, or nil when nobody holds it. Takes nothing.
+    func lockHolder(_ path: String) -> LockHolder?
 }
 
 /// The real file system.

@@ -6,7 +6,8 @@ import Logging
 /// after it out of the log, and say so in the log folder's repair journal.
 ///
 /// Nothing is deleted. The bytes cut from the segment that holds the sequence go to
-/// `<segment>.cut-<offset>`, later segments are renamed to `<segment>.cut`, and
+/// `<segment>.cut-<offset>`, later segments are renamed to `<segment>.cut`, snapshots of a
+/// state past the cut are renamed to `<snapshot>.cut` (no later start could use them), and
 /// `repairs.jsonl` gets one line naming the time, the sequence kept, the head hash kept and every
 /// file moved, so that an auditor can see that history was shortened, by how much and when.
 public struct LogRepair {
@@ -19,11 +20,17 @@ public struct LogRepair {
     public static let journalName = "repairs.jsonl"
 
     let directory: String
+    /// The data folder's snapshot folder, whose snapshots past the cut are moved aside.
+    let snapshotDirectory: String?
     let fs: any FileSystem
     let logger: Logger
 
-    public init(directory: String, fileSystem: any FileSystem = POSIXFileSystem(), logger: Logger) {
+    /// - Parameters:
+    ///   - directory: the log folder (`DIR/wal`).
+    ///   - snapshotDirectory: the snapshot folder (`DIR/snapshots`), when there is one.
+    public init(directory: String, snapshotDirectory: String? = nil, fileSystem: any FileSystem = POSIXFileSystem(), logger: Logger) {
         self.directory = directory
+        self.snapshotDirectory = snapshotDirectory
         self.fs = fileSystem
         self.logger = logger
     }
@@ -62,6 +69,15 @@ public struct LogRepair {
             moved.append(directory + "/" + later.name + ".cut")
         }
         try fs.syncDirectory(directory)
+        if let snapshotDirectory, fs.exists(snapshotDirectory) {
+            let snapshots = SnapshotStore(directory: snapshotDirectory, fileSystem: fs)
+            for (name, s) in try snapshots.list() where s > sequence {
+                let path = snapshotDirectory + "/" + name
+                try fs.rename(path, path + ".cut")
+                moved.append(path + ".cut")
+            }
+            try fs.syncDirectory(snapshotDirectory)
+        }
         let after = try scanner.scan()
         guard after.problems.isEmpty, after.lastSequence == sequence else {
             throw StorageError(.corruption, "after the cut the log still has problems: \(after.problems.map(\.description))")

@@ -67,6 +67,20 @@ public struct LogScan: Sendable {
     }
 
     public var corruption: [LogProblem] { problems.filter { $0.kind == .corruption } }
+
+    /// The record a live writer is writing now, when the scan met it (see `settingAsideLiveTail`).
+    public var inFlight: LogProblem?
+
+    /// The scan as a reader beside a live writer should take it: an incomplete last record is
+    /// the write under way, not damage, so it is set aside from the problems (the scan's
+    /// sequences and head hash already stop before it).
+    public func settingAsideLiveTail(writerLive: Bool) -> LogScan {
+        guard writerLive, let torn = tornTail else { return self }
+        var s = self
+        s.problems = []
+        s.inFlight = torn
+        return s
+    }
 }
 
 /// Reads a log folder front to back, checking every frame, checksum, chain link and sequence.

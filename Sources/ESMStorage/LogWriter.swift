@@ -41,6 +41,11 @@ public final class LogWriter {
     var trainer: DictionaryTrainer
     /// Where appends, batch sizes, sync times and bytes are reported.
     public var metrics: StorageMetrics?
+    /// Set when the writer can no longer vouch for the active file: an fsync failed (the kernel
+    /// may have dropped the dirty pages and will not report it again, so a later fsync that
+    /// succeeds proves nothing), or a failed write could not be taken back. Every later append
+    /// fails with it; the next start reads what is really on disk.
+    public private(set) var failure: StorageError?
 
     /// Opens the log for appending, after a scan has read it and found no corruption.
     ///
@@ -94,6 +99,7 @@ public final class LogWriter {
     /// - Throws: `StorageError` with code `.io`.
     public func append(_ events: [Event]) throws(StorageError) {
         precondition(!events.isEmpty && events[0].sequence == nextSequence, "events must continue the log")
+        if let failure { throw failure }
         if needsSegment { try startSegment() }
         if let trained = trainer.take() { try adopt(trained) }
         let jsons = events.map { $0.json.canonicalBytes }
@@ -141,16 +147,26 @@ public final class LogWriter {
         guard let file else { throw StorageError(.io, "no open segment") }
         do {
             try file.write(bytes, at: offset)
-            if sync == .always {
-                let started = ContinuousClock.now
-                try file.sync()
-                metrics?.syncDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            }
         } catch {
-            // Take back whatever part reached the file, so no half record is left visible.
-            try? file.truncate(to: offset)
-            if sync == .always { try? file.sync() }
+            // Take back whatever part reached the file, so no half record is left visible. If
+            // that fails too, the file's end is unknown: stop writing to it.
+            do {
+                try file.truncate(to: offset)
+                if sync == .always { try file.sync() }
+            } catch let undo {
+                failure = StorageError(.io, "\(error.message); taking the partial record back failed: \(undo.message)", errno: undo.errno)
+            }
             throw error
+        }
+        if sync == .always {
+            let started = ContinuousClock.now
+            do { try file.sync() } catch {
+                // Never retried: the record stays unacknowledged whatever a retry would say.
+                try? file.truncate(to: offset)
+                failure = error
+                throw error
+            }
+            metrics?.syncDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         }
         offset += bytes.count
         metrics?.bytesWritten.increment(by: Int64(bytes.count))

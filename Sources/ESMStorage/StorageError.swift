@@ -10,6 +10,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let unsupportedVersion = Code(name: "unsupportedVersion")
         /// A request the log cannot take (e.g. a record over the size limit).
         public static let invalidArgument = Code(name: "invalidArgument")
+        /// Another process holds the data folder's lock: one writer per log.
+        public static let locked = Code(name: "locked")
         public var description: String { name }
     }
 

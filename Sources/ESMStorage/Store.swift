@@ -31,6 +31,8 @@ public final class Store: @unchecked Sendable {
     let options: StoreOptions
     let logger: Logger
     let writer: LogWriter
+    /// This process's hold on the data folder: one writer per log.
+    let folderLock: any FolderLock
 
     let condition = NSCondition()
     // Guarded by `condition`:
@@ -42,6 +44,14 @@ public final class Store: @unchecked Sendable {
     var stopping = false
     var stopped = false
     var lastSnapshotSequence: UInt64 = 0
+    /// The writer's head after the last durable record, copied here under the lock by the commit
+    /// thread (the writer itself is touched by that thread only).
+    var durableHash: ChainHash
+    var durablePosition: RecordPosition?
+    /// Set once a write could not be made durable (a failed fsync, or a failed write that could
+    /// not be taken back): from then on writes are refused until a restart recovers from what
+    /// is on disk. Reads go on.
+    var writesRefused: String?
     var snapshotting = false
     let snapshots: SnapshotStore
     let snapshotWork = DispatchGroup()
@@ -56,20 +66,25 @@ public final class Store: @unchecked Sendable {
     /// The folder under the data folder that holds the log segments.
     public static func logDirectory(_ dataDirectory: String) -> String { dataDirectory + "/wal" }
 
-    /// Opens (or creates) the store in `dataDirectory`: the newest usable snapshot, then the log
-    /// after it (the whole log when there is no usable snapshot).
-    /// - Throws: `StorageError` naming file, offset and sequence when the log is corrupt; a torn
-    ///   tail is cut and logged instead.
+    /// Opens (or creates) the store in `dataDirectory`: takes the folder's lock, then reads the
+    /// newest usable snapshot and the log after it (the whole log when there is no usable
+    /// snapshot).
+    /// - Throws: `StorageError(.locked)` when another process writes the folder;
+    ///   `StorageError` naming file, offset and sequence when the log is corrupt; a torn tail is
+    ///   cut and logged instead.
     public init(dataDirectory: String, options: StoreOptions = StoreOptions(), logger: Logger) throws {
         directory = dataDirectory
         self.options = options
         self.logger = logger
         let wal = Store.logDirectory(dataDirectory)
+        folderLock = try DataFolder.lock(dataDirectory, fileSystem: options.fileSystem)
         try options.fileSystem.makeDirectory(wal)
         snapshots = SnapshotStore(directory: SnapshotStore.directory(dataDirectory), fileSystem: options.fileSystem)
         let (projection, scan) = try Store.replay(wal: wal, snapshots: snapshots, fileSystem: options.fileSystem, logger: logger)
         writer = try LogWriter(directory: wal, scan: scan, segmentSizeBytes: options.segmentSizeBytes, sync: options.sync,
                                fileSystem: options.fileSystem, logger: logger)
+        durableHash = writer.hash
+        durablePosition = writer.lastEvents
         writer.metrics = options.metrics.map { StorageMetrics(factory: $0) }
         self.projection = projection
         Heap.trim()
@@ -127,7 +142,7 @@ public final class Store: @unchecked Sendable {
     @discardableResult
     public func snapshot() throws -> String {
         condition.lock()
-        let state = projection, position = writer.lastEvents
+        let state = projection, position = durablePosition
         condition.unlock()
         guard let position else { throw StorageError(.invalidArgument, "the log has no events to snapshot") }
         let name = try snapshots.write(state, at: position)
@@ -144,7 +159,7 @@ public final class Store: @unchecked Sendable {
     func snapshotIfDue() {
         guard options.snapshotEveryEvents > 0, !snapshotting,
             projection.lastSequence - lastSnapshotSequence >= options.snapshotEveryEvents,
-            let position = writer.lastEvents
+            let position = durablePosition
         else { return }
         snapshotting = true
         lastSnapshotSequence = projection.lastSequence
@@ -239,6 +254,10 @@ public final class Store: @unchecked Sendable {
             done(.failure(AWSError.service("The service is shutting down.")))
             return
         }
+        if let writesRefused {
+            done(.failure(AWSError.service(writesRefused)))
+            return
+        }
         let view = OverlayView(store: self)
         let time = max(now, lastTime)
         switch decide(view, time) {
@@ -272,7 +291,7 @@ public final class Store: @unchecked Sendable {
     public var head: (sequence: UInt64, hash: ChainHash) {
         condition.lock()
         defer { condition.unlock() }
-        return (projection.lastSequence, writer.hash)
+        return (projection.lastSequence, durableHash)
     }
 
     /// The numbers an operator watches: mappings by state, events since the newest snapshot and
@@ -310,6 +329,8 @@ public final class Store: @unchecked Sendable {
                 continue
             }
             condition.lock()
+            durableHash = writer.hash
+            durablePosition = writer.lastEvents
             for w in batch {
                 do { try projection.apply(w.event) } catch {
                     // The decider and projector disagree: a bug that must not go on writing.
@@ -324,34 +345,62 @@ public final class Store: @unchecked Sendable {
     }
 
     /// A failed write fails its batch and everything decided on top of it, and the state goes
-    /// back to what is durable.
+    /// back to what is durable. When the writer can no longer vouch for the file (its fsync
+    /// failed), every later write is refused as well, until a restart.
     func fail(_ batch: [Waiting], _ error: any Error) {
+        let broken = writer.failure
         condition.lock()
         let rest = queue
         queue = []
         overlay = [:]
         nextSequence = projection.lastSequence + 1
+        let first = broken != nil && writesRefused == nil
+        if broken != nil { writesRefused = Store.refusal }
         condition.unlock()
-        logger.error("append failed", metadata: ["wal.error": "\(error)", "wal.events": "\(batch.count + rest.count)"])
-        for w in batch + rest {
-            w.done(.failure(AWSError.service("The event could not be written to the log.")))
+        if first {
+            logger.error("log can no longer be written; writes are refused until esmlog is restarted", metadata: [
+                "wal.error": "\(broken!)", "wal.events": "\(batch.count + rest.count)",
+            ])
+        } else if broken == nil {
+            logger.error("append failed", metadata: ["wal.error": "\(error)", "wal.events": "\(batch.count + rest.count)"])
         }
+        for w in batch + rest {
+            w.done(.failure(AWSError.service(broken == nil ? "The event could not be written to the log." : Store.refusal)))
+        }
+    }
+
+    /// What a write is answered once the log cannot be written.
+    static let refusal = "The event log could not be made durable; writes are refused until the server is restarted."
+
+    /// Why writes are refused, once they are (reads go on).
+    public var refusingWrites: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return writesRefused
     }
 
     /// Finishes every waiting write, stops the commit thread and closes the log; with
     /// `snapshot`, then writes a snapshot if events came after the last one, so the next
     /// start-up reads nothing but the snapshot.
     public func close(snapshot: Bool) {
-        close()
+        stopWriting()
         condition.lock()
-        let due = projection.lastSequence > lastSnapshotSequence && writer.lastEvents != nil
+        let due = projection.lastSequence > lastSnapshotSequence && durablePosition != nil && writesRefused == nil
         condition.unlock()
-        guard snapshot, due else { return }
-        do { try self.snapshot() } catch { logger.warning("snapshot at shutdown failed", metadata: ["error": "\(error)"]) }
+        if snapshot, due {
+            do { try self.snapshot() } catch { logger.warning("snapshot at shutdown failed", metadata: ["error": "\(error)"]) }
+        }
+        folderLock.release()
     }
 
-    /// Finishes every waiting write, stops the commit thread and closes the log.
+    /// Finishes every waiting write, stops the commit thread, closes the log and lets go of the
+    /// data folder.
     public func close() {
+        stopWriting()
+        folderLock.release()
+    }
+
+    func stopWriting() {
         condition.lock()
         stopping = true
         condition.broadcast()

@@ -4,14 +4,16 @@ import ESMCore
 import ESMStorage
 import Foundation
 
-/// Reads the log for the audit commands: once to verify it, once to build entries.
+/// Reads the log for the audit commands: once to verify it, then the entries of exactly the
+/// prefix that the first read covered, so that the sequence range and head hash an export
+/// states are those of the events in it, even while a live server appends.
 struct AuditReader {
     let dataDir: String
     let filter: TimelineFilter
 
     /// What the log holds and whether it verifies, from a first pass.
     func coverage() throws -> ExportCoverage {
-        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
+        let scan = try readLog(dataDir)
         let first: UInt64 = scan.lastSequence == 0 ? 0 : 1
         let verification = scan.problems.isEmpty ? "ok" : "\(scan.problems.count) problem(s): \(scan.problems[0])"
         var words: [String] = []
@@ -22,17 +24,25 @@ struct AuditReader {
                               verification: verification, filter: words.isEmpty ? "all events" : words.joined(separator: ", "))
     }
 
-    /// Calls `emit` with every entry the filter selects, in log order.
-    func entries(_ emit: (TimelineEntry) throws -> Void) throws {
+    /// Calls `emit` with every entry the filter selects among the events `coverage` covers, in
+    /// log order.
+    func entries(of coverage: ExportCoverage, _ emit: (TimelineEntry) throws -> Void) throws {
         var builder = TimelineBuilder()
         let progress = Progress()
-        _ = try LogScanner(directory: Store.logDirectory(dataDir)).scan { event in
+        _ = try LogScanner(directory: Store.logDirectory(dataDir)).scan(through: coverage.lastSequence) { event in
             let entry = try builder.next(event)
             progress.step(event.sequence)
             if filter.includes(event) { try emit(entry) }
         }
         progress.finish()
     }
+}
+
+/// The whole log as a read-only command sees it: when a live server holds the folder, the
+/// record it is writing at this moment is set aside rather than reported as a torn tail.
+func readLog(_ dataDir: String) throws -> LogScan {
+    let live = DataFolder.holder(dataDir) != nil
+    return try LogScanner(directory: Store.logDirectory(dataDir)).scan().settingAsideLiveTail(writerLive: live)
 }
 
 /// A progress line on stderr when it is a terminal: a count every 10,000 events, so that only
@@ -126,12 +136,12 @@ struct Timeline: ParsableCommand {
         let out = try Output(path: nil)
         if format == "json" {
             var events: [JSON] = []
-            try reader.entries { events.append($0.json) }
+            try reader.entries(of: coverage) { events.append($0.json) }
             out.write((["Coverage": coverage.json, "Events": .array(events)] as JSON).canonicalBytes + [10])
         } else {
             let text = TextTimeline(color: isatty(1) == 1, showUUID: uuid == nil)
             out.write("log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification)\n")
-            try reader.entries { out.write(text.render($0) + "\n") }
+            try reader.entries(of: coverage) { out.write(text.render($0) + "\n") }
         }
         out.flush()
     }
@@ -167,7 +177,7 @@ struct Export: ParsableCommand {
             header["RecordType"] = "ExportCoverage"
             for m in coverage.json.objectValue! { header[m.key] = m.value }
             out.write(JSON.object(header).canonicalBytes + [10])
-            try reader.entries { e in
+            try reader.entries(of: coverage) { e in
                 var o = e.json.objectValue!
                 o["RecordType"] = "Event"
                 out.write(JSON.object(o).canonicalBytes + [10])
@@ -175,14 +185,14 @@ struct Export: ParsableCommand {
         case "csv":
             out.write("# esmlog export: log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification), filter: \(coverage.filter)\r\n")
             out.write(CSVExport.header)
-            try reader.entries { out.write(CSVExport.rows($0)) }
+            try reader.entries(of: coverage) { out.write(CSVExport.rows($0)) }
         case "html":
             var entries: [TimelineEntry] = []
-            try reader.entries { entries.append($0) }
+            try reader.entries(of: coverage) { entries.append($0) }
             out.write(HTMLExport.document(entries, coverage: coverage))
         default:
             var records: [JSON] = []
-            try reader.entries { records.append(CloudTrailExport.record($0)) }
+            try reader.entries(of: coverage) { records.append(CloudTrailExport.record($0)) }
             out.write((["Records": .array(records), "EsmlogExport": coverage.json] as JSON).canonicalBytes + [10])
         }
         out.flush()

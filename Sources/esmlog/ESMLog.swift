@@ -193,6 +193,8 @@ struct Snapshot: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
+        let lock = try DataFolder.lock(dataDir)
+        defer { lock.release() }
         let scanner = LogScanner(directory: Store.logDirectory(dataDir))
         var projection = Projection()
         let scan = try scanner.scan { try projection.apply($0) }
@@ -213,13 +215,14 @@ struct Verify: ParsableCommand {
     var dataDir: String { folder.dataDir }
 
     func run() throws {
-        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
+        let scan = try readLog(dataDir)
         let events = scan.segments.reduce(0) { $0 + $1.events }
         print("segments: \(scan.segments.count)")
         print("events: \(events)")
         print("head sequence: \(scan.lastSequence)")
         print("head hash: \(scan.headHash.hex)")
         for p in scan.problems { print("problem: \(p)") }
+        if let w = scan.inFlight { print("not counted: the record a live esmlog is writing at \(w.file) offset \(w.offset)") }
         let journal = Store.logDirectory(dataDir) + "/" + LogRepair.journalName
         if let repairs = try? String(contentsOfFile: journal, encoding: .utf8) {
             for line in repairs.split(separator: "\n") { print("repair: \(line)") }
@@ -240,7 +243,7 @@ struct Inspect: ParsableCommand {
     var dataDir: String { folder.dataDir }
 
     func run() throws {
-        let scan = try LogScanner(directory: Store.logDirectory(dataDir)).scan()
+        let scan = try readLog(dataDir)
         func time(_ t: EventTime?) -> String { t.map(\.description) ?? "-" }
         func range(_ a: UInt64?, _ b: UInt64?) -> String { a.map { "\($0)-\(b ?? $0)" } ?? "-" }
         func perEvent(_ bytes: Int, _ events: Int) -> String {
@@ -280,7 +283,9 @@ struct Repair: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
-        let outcome = try LogRepair(directory: Store.logDirectory(dataDir), logger: logger)
+        let lock = try DataFolder.lock(dataDir)
+        defer { lock.release() }
+        let outcome = try LogRepair(directory: Store.logDirectory(dataDir), snapshotDirectory: SnapshotStore.directory(dataDir), logger: logger)
             .truncate(after: truncateAfter, now: WallClock.now())
         print("kept events 1...\(outcome.keptSequence)")
         print("head hash: \(outcome.headHash.hex)")

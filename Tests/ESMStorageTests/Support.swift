@@ -100,15 +100,23 @@ class ForwardingFileSystem: FileSystem, @unchecked Sendable {
     func remove(_ path: String) throws(StorageError) { try base.remove(path) }
     func makeDirectory(_ path: String) throws(StorageError) { try base.makeDirectory(path) }
     func syncDirectory(_ path: String) throws(StorageError) { try base.syncDirectory(path) }
+    func lockExclusive(_ path: String) throws(StorageError) -> any FolderLock { try base.lockExclusive(path) }
+    func lockHolder(_ path: String) -> LockHolder? { base.lockHolder(path) }
 }
 
-/// A file system whose writes and syncs fail while `failing` is set, as a full disk does.
+/// A file system whose writes fail while `failing` is set, as a full disk does, and whose
+/// file syncs fail while `failingSync` is set, as a disk with an I/O error does.
 final class FailingFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var _failing = false
+    private var _failingSync = false
     var failing: Bool {
         get { lock.withLock { _failing } }
         set { lock.withLock { _failing = newValue } }
+    }
+    var failingSync: Bool {
+        get { lock.withLock { _failingSync } }
+        set { lock.withLock { _failingSync = newValue } }
     }
 
     override func wrap(_ file: any LogFile) -> any LogFile { FailingFile(file, self) }
@@ -130,7 +138,10 @@ final class FailingFile: LogFile {
         }
         try file.write(bytes, at: offset)
     }
-    func sync() throws(StorageError) { try file.sync() }
+    func sync() throws(StorageError) {
+        if fs.failingSync { throw StorageError(.io, "fdatasync: Input/output error", errno: 5) }
+        try file.sync()
+    }
     func truncate(to size: Int) throws(StorageError) { try file.truncate(to: size) }
     func close() { file.close() }
 }
