@@ -94,24 +94,17 @@ public struct FunctionReference: Sendable, Equatable {
     /// The function's name without qualifier: the part limited to 64 characters.
     public var name: String
 
-    /// Resolves `text`, which already matched the model's FunctionName pattern.
+    /// Resolves `text`, which already matched the model's FunctionName pattern, from that
+    /// pattern's groups: the partition, region and account it names, else the caller's.
     public init(_ text: String, region: String, account: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        if text.hasPrefix("arn:"), parts.count >= 7 {
-            arn = text
-            name = parts[6]
+        guard let parts = PatternMatchers.functionNameParts(text[...]) else {
+            name = text
+            arn = "arn:aws:lambda:\(region):\(account):function:\(text)"
             return
         }
-        // Forms without the arn prefix: name, name:qualifier, [region:]account:function:name[:qualifier].
-        var region = region, account = account, rest = parts[...]
-        if let f = parts.firstIndex(of: "function") {
-            let head = parts[..<f]
-            if let a = head.last { account = a }
-            if head.count >= 2 { region = head[head.startIndex] }
-            rest = parts[(f + 1)...]
-        }
-        name = rest.first ?? ""
-        let qualifier = rest.count > 1 ? ":" + rest[rest.startIndex + 1] : ""
-        arn = "arn:aws:lambda:\(region):\(account):function:\(name)\(qualifier)"
+        name = parts.name
+        let partition = parts.partition.flatMap { $0.isEmpty ? nil : $0 } ?? "aws"
+        let qualifier = parts.qualifier.map { ":" + $0 } ?? ""
+        arn = "arn:\(partition):lambda:\(parts.region ?? region):\(parts.account ?? account):function:\(parts.name)\(qualifier)"
     }
 }

@@ -54,34 +54,56 @@ enum PatternMatchers {
         return !hasNewline(parts[5])
     }
 
+    /// The groups of a FunctionName the model's pattern matched, as the pattern's own
+    /// backtracking finds them.
+    struct FunctionNameParts: Equatable {
+        /// nil when the `arn:...:lambda:` prefix is absent; "" when it is there without a partition.
+        var partition: String?
+        var region: String?
+        var account: String?
+        var name: String
+        var qualifier: String?
+    }
+
     /// `(arn:(aws[a-zA-Z\-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d:)?(\d{12}:)?(function:)?([a-zA-Z0-9\-_.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9\-_]+))?`
+    static func functionName(_ text: Substring) -> Bool { functionNameParts(text) != nil }
+
+    /// Matches the FunctionName pattern and returns its groups.
     ///
     /// Every optional group but the qualifier ends with `:`, and no group has a `:` inside
-    /// another place, so the text splits at `:` into whole groups; the groups present are found
-    /// by trying each combination that has as many parts as the text.
-    static func functionName(_ text: Substring) -> Bool {
+    /// another place, so the text splits at `:` into whole groups. A regular expression engine
+    /// tries each optional group present before absent, leftmost first, and takes the first
+    /// combination that matches the whole text; the combinations are tried here in that same
+    /// order, so an ambiguous text (`function`, `fn:function`) gets the groups AWS's pattern gives it.
+    static func functionNameParts(_ text: Substring) -> FunctionNameParts? {
         let parts = Bytes(text.utf8).split(separator: 0x3A, omittingEmptySubsequences: false)
         func name(_ s: Bytes) -> Bool { !s.isEmpty && s.allSatisfy { letter($0) || digit($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E } }
         func qualifier(_ s: Bytes) -> Bool {
             equals(s, "$LATEST") || equals(s, "$LATEST.PUBLISHED")
                 || (!s.isEmpty && s.allSatisfy { letter($0) || digit($0) || $0 == 0x2D || $0 == 0x5F })
         }
-        for combination in 0..<32 {
+        func sub(_ s: Bytes) -> String { String(decoding: s, as: UTF8.self) }
+        for combination in (0..<32).reversed() {
             let (prefix, hasRegion, account, function, qualified) =
-                (combination & 1 != 0, combination & 2 != 0, combination & 4 != 0, combination & 8 != 0, combination & 16 != 0)
+                (combination & 16 != 0, combination & 8 != 0, combination & 4 != 0, combination & 2 != 0, combination & 1 != 0)
             let count = (prefix ? 3 : 0) + (hasRegion ? 1 : 0) + (account ? 1 : 0) + (function ? 1 : 0) + 1 + (qualified ? 1 : 0)
             guard count == parts.count else { continue }
+            var found = FunctionNameParts(name: "")
             var i = 0
             if prefix {
-                guard equals(parts[0], "arn"), parts[1].isEmpty || partition(parts[1], digits: false), equals(parts[2], "lambda") else { continue }
+                guard equals(parts[0], "arn"), parts[1].isEmpty || partition(parts[1], digits: false),
+                      equals(parts[2], "lambda") else { continue }
+                found.partition = sub(parts[1])
                 i = 3
             }
             if hasRegion {
                 guard region(parts[i], iso: true) else { continue }
+                found.region = sub(parts[i])
                 i += 1
             }
             if account {
                 guard parts[i].count == 12, parts[i].allSatisfy(digit) else { continue }
+                found.account = sub(parts[i])
                 i += 1
             }
             if function {
@@ -89,9 +111,13 @@ enum PatternMatchers {
                 i += 1
             }
             guard name(parts[i]) else { continue }
-            if qualified && !qualifier(parts[i + 1]) { continue }
-            return true
+            found.name = sub(parts[i])
+            if qualified {
+                guard qualifier(parts[i + 1]) else { continue }
+                found.qualifier = sub(parts[i + 1])
+            }
+            return found
         }
-        return false
+        return nil
     }
 }

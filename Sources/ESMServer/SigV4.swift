@@ -88,8 +88,11 @@ public struct SignedRequest: Sendable {
         self.body = body
     }
 
+    /// Every value of a header, in the order sent.
+    func values(_ name: String) -> [String] { headers.filter { $0.name.lowercased() == name }.map(\.value) }
+
     func header(_ name: String) -> String? {
-        let values = headers.filter { $0.name.lowercased() == name }.map(\.value)
+        let values = values(name)
         return values.isEmpty ? nil : values.joined(separator: ",")
     }
 }
@@ -203,15 +206,22 @@ public struct SigV4Verifier: Sendable {
     static func canonicalRequest(_ request: SignedRequest, signedHeaders: [String]) -> String {
         var lines = [request.method, canonicalURI(request.path), canonicalQuery(request.query)]
         for name in signedHeaders {
-            let value = (request.header(name) ?? "").split(separator: ",", omittingEmptySubsequences: false)
-                .map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
-                .joined(separator: ",")
-            lines.append(name + ":" + value)
+            lines.append(name + ":" + canonicalHeaderValue(request.values(name)))
         }
         lines.append("")
         lines.append(signedHeaders.joined(separator: ";"))
         lines.append(SHA256.hash(data: request.body).hexString)
         return lines.joined(separator: "\n")
+    }
+
+    /// A header's canonical value, as the specification gives it: each value trimmed and every
+    /// run of spaces inside it made one space (commas and what follows them are kept as sent:
+    /// `a, b` stays `a, b`); the lines of a value folded over several lines, and the values of
+    /// a header sent several times, joined by commas in the order sent.
+    static func canonicalHeaderValue(_ values: [String]) -> String {
+        values.flatMap { $0.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) }
+            .map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") }
+            .joined(separator: ",")
     }
 
     /// The path with `.` and `..` segments and empty segments removed, each byte outside the

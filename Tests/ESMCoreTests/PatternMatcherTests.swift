@@ -66,3 +66,47 @@ import Testing
         PatternMatcherTests.agree(PatternMatcherTests.functionPattern, PatternMatchers.functionName, seed: 2)
     }
 }
+
+/// FunctionArn from every FunctionName form, checked against the model's pattern's own groups.
+@Suite struct FunctionArnTests {
+    /// The ARN built from the groups Swift's backtracking regex engine finds for `text`, the
+    /// way Java's finds them: the reference the parser is checked against.
+    static func reference(_ text: String, region: String, account: String) -> String? {
+        let regex = try! Regex(PatternMatcherTests.functionPattern)
+        guard let m = try? regex.wholeMatch(in: text) else { return nil }
+        func group(_ i: Int) -> String? { m.output[i].substring.map(String.init) }
+        let partition = group(2).flatMap { $0.isEmpty ? nil : $0 } ?? "aws"
+        let r = group(3).map { String($0.dropLast()) } ?? region
+        let a = group(8).map { String($0.dropLast()) } ?? account
+        let qualifier = group(12).map { ":" + $0 } ?? ""
+        return "arn:\(partition):lambda:\(r):\(a):function:\(group(10)!)\(qualifier)"
+    }
+
+    @Test func everyGeneratedFunctionNameResolvesAsItsPatternGroupsSay() {
+        var checked = 0
+        for s in PatternMatcherTests.strings(count: 20_000, seed: 3) {
+            guard let expected = FunctionArnTests.reference(s, region: "eu-west-1", account: "111122223333") else { continue }
+            #expect(FunctionReference(s, region: "eu-west-1", account: "111122223333").arn == expected, "\(s.debugDescription)")
+            checked += 1
+        }
+        #expect(checked > 500)
+    }
+
+    @Test(arguments: [
+        ("fn", "arn:aws:lambda:eu-west-1:111122223333:function:fn", "fn"),
+        ("fn:live", "arn:aws:lambda:eu-west-1:111122223333:function:fn:live", "fn"),
+        ("function", "arn:aws:lambda:eu-west-1:111122223333:function:function", "function"),
+        ("fn:function", "arn:aws:lambda:eu-west-1:111122223333:function:fn:function", "fn"),
+        ("arn:aws:lambda:fn", "arn:aws:lambda:eu-west-1:111122223333:function:fn", "fn"),
+        ("arn:aws:lambda:123456789012:function:f", "arn:aws:lambda:eu-west-1:123456789012:function:f", "f"),
+        ("123456789012:function:f", "arn:aws:lambda:eu-west-1:123456789012:function:f", "f"),
+        ("us-east-2:123456789012:function:f:$LATEST", "arn:aws:lambda:us-east-2:123456789012:function:f:$LATEST", "f"),
+        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:f:1", "arn:aws-cn:lambda:cn-north-1:123456789012:function:f:1", "f"),
+    ])
+    func theFormsAReviewFoundWrong(text: String, arn: String, name: String) {
+        let f = FunctionReference(text, region: "eu-west-1", account: "111122223333")
+        #expect(f.arn == arn)
+        #expect(f.name == name)
+        #expect(FunctionArnTests.reference(text, region: "eu-west-1", account: "111122223333") == arn)
+    }
+}

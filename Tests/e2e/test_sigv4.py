@@ -188,6 +188,16 @@ def test_tampering_with_any_signed_part_is_refused(signed_server, part):
     assert mappings(signed_server) == []
 
 
+@pytest.mark.parametrize("value", ["a, b", "  a,   b  ", "x  y"])
+def test_a_signed_header_with_spaces_and_commas_verifies(signed_server, value):
+    """botocore signs the trimmed value with runs of spaces made one; the space after a comma
+    is part of the value."""
+    headers = sign(signed_server, headers={"X-Custom": value})
+    assert "x-custom" in headers["Authorization"]
+    status, _, body = send(signed_server, "POST", PATH, headers, BODY)
+    assert status == 202, body
+
+
 def test_an_unsigned_header_may_change(signed_server):
     headers = sign(signed_server)
     headers["User-Agent"] = "something else"
