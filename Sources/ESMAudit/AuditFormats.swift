@@ -144,18 +144,22 @@ public enum CloudTrailExport {
         (e.after ?? e.before)?.account ?? ""
     }
 
-    /// A stable event id: the same event gets the same id in every export.
+    /// A stable event id in UUID form: the same event gets the same id in every export, and no
+    /// two events of a log share one. The first 18 hex digits are a hash of the mapping and the
+    /// event's time; the last 12 are the event's sequence, which is unique in its log.
     static func eventID(_ e: TimelineEntry) -> String {
         func fnv(_ seed: UInt64) -> UInt64 {
             var h: UInt64 = seed
-            for b in "\(e.event.uuid):\(e.event.sequence):\(e.event.time.milliseconds)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            for b in "\(e.event.uuid):\(e.event.time.milliseconds)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
             return h
         }
-        let hex = String(fnv(0xcbf2_9ce4_8422_2325), radix: 16) + String(fnv(0x8422_2325_cbf2_9ce4), radix: 16)
-        let h = Array(String(repeating: "0", count: max(0, 32 - hex.count)) + hex)
-        let s = String(h)
-        func part(_ a: Int, _ b: Int) -> String { String(s[s.index(s.startIndex, offsetBy: a)..<s.index(s.startIndex, offsetBy: b)]) }
-        return "\(part(0, 8))-\(part(8, 12))-8\(part(13, 16))-a\(part(17, 20))-\(part(20, 32))"
+        func hex(_ v: UInt64, _ digits: Int) -> [Character] {
+            let h = String(v, radix: 16)
+            return Array(String(repeating: "0", count: max(0, digits - h.count)) + h.suffix(digits))
+        }
+        let h = hex(fnv(0xcbf2_9ce4_8422_2325), 16) + hex(fnv(0x8422_2325_cbf2_9ce4), 16)
+        let sequence = hex(e.event.sequence & 0xFFFF_FFFF_FFFF, 12)
+        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-8" + String(h[12..<15]) + "-a" + String(h[15..<18]) + "-" + String(sequence)
     }
 
     public static func record(_ e: TimelineEntry) -> JSON {

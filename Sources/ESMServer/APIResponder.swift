@@ -70,16 +70,9 @@ struct Caller: Sendable {
     }
 }
 
-/// The five ESM operations on the Lambda REST-JSON wire protocol.
-///
-/// Routing is written out rather than left to a router, because the protocol has details a
-/// generic router does not give: the collection path is sent both with and without a trailing
-/// slash, and every answer, errors included, must look like AWS's.
+/// The five ESM operations on the Lambda REST-JSON wire protocol (routes: `APIRoute`).
 public struct APIResponder: HTTPResponder {
     public typealias Context = APIRequestContext
-
-    public static let collectionPath = "/2015-03-31/event-source-mappings"
-    public static let metricsPath = "/metrics"
 
     let store: Store
     let configuration: APIConfiguration
@@ -95,7 +88,7 @@ public struct APIResponder: HTTPResponder {
         let started = ContinuousClock.now
         var request = request
         let response: Response
-        let operation: String
+        let route = APIRoute(method: request.method, path: request.uri.path)
         let admitted = inFlight.withLockedValue { n in
             guard n < configuration.inFlightMax else { return false }
             n += 1
@@ -104,48 +97,39 @@ public struct APIResponder: HTTPResponder {
         defer { if admitted { inFlight.withLockedValue { $0 -= 1 } } }
         do {
             guard admitted else { throw APIResponder.tooManyRequests }
-            (operation, response) = try await route(&request, context: context, requestId: requestId)
+            response = try await perform(route, &request, context: context, requestId: requestId)
         } catch let error as AWSError {
-            operation = "Error"
             response = APIResponder.error(error, requestId: requestId)
         } catch {
-            operation = "Error"
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             response = APIResponder.error(.service("Internal error."), requestId: requestId)
         }
         let duration = ContinuousClock.now - started
-        configuration.metrics.request(operation: operation, status: response.status.code, duration: duration)
-        context.logger.info("request", metadata: [
-            "esm.operation": "\(operation)", "http.status": "\(response.status.code)", "aws.request_id": "\(requestId)",
+        configuration.metrics.request(operation: route.operation, status: response.status.code, duration: duration)
+        var line: Logger.Metadata = [
+            "esm.operation": "\(route.operation)", "http.status": "\(response.status.code)", "aws.request_id": "\(requestId)",
             "duration_us": "\(duration.nanoseconds / 1000)",
-        ])
+        ]
+        if route == .unknown {
+            line["http.method"] = "\(request.method.rawValue)"
+            line["http.path"] = "\(request.uri.path)"
+        }
+        context.logger.info("request", metadata: line)
         return response
     }
 
-    func route(_ request: inout Request, context: Context, requestId: String) async throws -> (String, Response) {
+    func perform(_ route: APIRoute, _ request: inout Request, context: Context, requestId: String) async throws -> Response {
         let body = try await collectBody(&request)
-        let path = request.uri.path
         // Scrapers do not sign: /metrics is open, like the port itself.
-        if path == APIResponder.metricsPath && request.method == .get { return ("Metrics", metrics()) }
+        if route == .metrics { return metrics() }
         let caller = try authenticate(request, body: body, context: context, requestId: requestId)
-        guard path.hasPrefix(APIResponder.collectionPath) else { throw APIResponder.unknownOperation }
-        var rest = path.dropFirst(APIResponder.collectionPath.count)
-        if rest.hasSuffix("/") { rest = rest.dropLast() }
-        if rest.isEmpty {
-            switch request.method {
-            case .post: return ("CreateEventSourceMapping", try await create(body: body, caller: caller))
-            case .get: return ("ListEventSourceMappings", try list(request, caller: caller))
-            default: throw APIResponder.unknownOperation
-            }
-        }
-        guard rest.hasPrefix("/") else { throw APIResponder.unknownOperation }
-        let uuid = String(rest.dropFirst())
-        guard !uuid.isEmpty, !uuid.contains("/") else { throw APIResponder.unknownOperation }
-        switch request.method {
-        case .get: return ("GetEventSourceMapping", try get(uuid, caller: caller))
-        case .put: return ("UpdateEventSourceMapping", try await update(uuid, body: body, caller: caller))
-        case .delete: return ("DeleteEventSourceMapping", try await delete(uuid, caller: caller))
-        default: throw APIResponder.unknownOperation
+        switch route {
+        case .create: return try await create(body: body, caller: caller)
+        case .list: return try list(request, caller: caller)
+        case .get(let uuid): return try get(uuid, caller: caller)
+        case .update(let uuid): return try await update(uuid, body: body, caller: caller)
+        case .delete(let uuid): return try await delete(uuid, caller: caller)
+        case .metrics, .unknown: throw APIResponder.unknownOperation
         }
     }
 

@@ -130,6 +130,22 @@ func history() throws -> [TimelineEntry] {
         #expect(ids.count == h.count)
         #expect(CloudTrailExport.eventID(h[0]) == CloudTrailExport.eventID(try history()[0]))
     }
+
+    @Test func cloudTrailEventIDsAreUUIDsUniquePerSequence() throws {
+        let entry = try history()[0]
+        var seen = Set<String>()
+        let sequences = Set([UInt64(1), 2, 15, 16, 255, 256, 1 << 32, (1 << 48) - 1] + Array(1000..<21000))
+        for sequence in sequences {
+            var e = entry
+            e.event.sequence = sequence
+            let id = CloudTrailExport.eventID(e)
+            let groups = id.split(separator: "-").map(\.count)
+            #expect(groups == [8, 4, 4, 4, 12] && id.allSatisfy { $0 == "-" || $0.isHexDigit }, "\(id)")
+            #expect(UInt64(id.suffix(12), radix: 16) == sequence, "\(id)")
+            seen.insert(id)
+        }
+        #expect(seen.count == sequences.count)
+    }
 }
 
 @Suite struct TextTimelineTests {

@@ -33,13 +33,27 @@ def test_one_line_per_request_with_operation_status_duration_and_request_id(data
         server.stop()
     requests = [entry for entry in lines(server) if entry.get("msg") == "request"]
     assert [(r["esm.operation"], r["http.status"]) for r in requests] == [
-        ("CreateEventSourceMapping", "202"), ("GetEventSourceMapping", "200"), ("Error", "404")]
+        ("CreateEventSourceMapping", "202"), ("GetEventSourceMapping", "200"), ("GetEventSourceMapping", "404")]
     assert requests[0]["aws.request_id"] == m["ResponseMetadata"]["RequestId"]
     assert requests[1]["aws.request_id"] == got["ResponseMetadata"]["RequestId"]
     for r in requests:
         assert r["level"] == "info"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["time"])
         assert int(r["duration_us"]) >= 0
+
+
+def test_an_unknown_route_is_logged_with_its_method_and_path(server):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("PATCH", "/2015-03-31/functions/f/nothing-here?x=1")
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert (response.status, response.getheader("x-amzn-ErrorType")) == (404, "UnknownOperationException")
+    server.stop()
+    requests = [entry for entry in lines(server) if entry.get("msg") == "request"]
+    assert [(r["esm.operation"], r["http.status"], r["http.method"], r["http.path"]) for r in requests] == [
+        ("UnknownOperation", "404", "PATCH", "/2015-03-31/functions/f/nothing-here")]
 
 
 def test_storage_events_are_logged(data_dir):

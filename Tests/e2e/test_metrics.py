@@ -41,7 +41,7 @@ def test_metrics_parse_and_move_with_requests_and_writes(server, lam):
         return value(after, name, **labels) - value(before, name, **labels)
 
     assert moved("esmlog_requests_total", operation="CreateEventSourceMapping", status="202") == 1
-    assert moved("esmlog_requests_total", operation="Error", status="404") == 1
+    assert moved("esmlog_requests_total", operation="GetEventSourceMapping", status="404") == 1
     assert moved("esmlog_request_duration_seconds_count", operation="CreateEventSourceMapping") == 1
     assert moved("esmlog_appends_total") == 2  # Created, then the system's Creating → Enabled
     assert moved("esmlog_group_commit_events_sum") == 2
