@@ -136,6 +136,8 @@ public enum CloudTrailExport {
         case .updated: "UpdateEventSourceMapping20150331"
         case .deleteRequested: "DeleteEventSourceMapping20150331"
         case .stateChanged, .removed: "EventSourceMappingStateChange"
+        case .tagged: "TagResource20170331v2"
+        case .untagged: "UntagResource20170331v2"
         }
     }
 
@@ -188,10 +190,19 @@ public enum CloudTrailExport {
             case .updated(_, _, _, _, let request):
                 parameters = request
                 parameters["uUID"] = .string(e.event.uuid)
+            case .tagged(let tags):
+                parameters["resource"] = .string(mappingArn(e))
+                parameters["tags"] = .object(tags)
+            case .untagged(let keys):
+                parameters["resource"] = .string(mappingArn(e))
+                parameters["tagKeys"] = .array(keys.map { .string($0) })
             default: parameters["uUID"] = .string(e.event.uuid)
             }
             o["requestParameters"] = .object(parameters)
-            o["responseElements"] = (e.after ?? e.before)?.response ?? .null
+            switch e.event.change {
+            case .tagged, .untagged: o["responseElements"] = .null  // TagResource and UntagResource answer 204
+            default: o["responseElements"] = (e.after ?? e.before)?.response ?? .null
+            }
         } else {
             o["userIdentity"] = ["type": "AWSService", "invokedBy": "lambda.amazonaws.com"]
             o["eventType"] = "AwsServiceEvent"
@@ -206,8 +217,12 @@ public enum CloudTrailExport {
         return .object(o)
     }
 
+    static func mappingArn(_ e: TimelineEntry) -> String {
+        (e.after ?? e.before)?.configuration["EventSourceMappingArn"]?.stringValue ?? ""
+    }
+
     static func regionOf(_ e: TimelineEntry) -> String {
-        let arn = (e.after ?? e.before)?.configuration["EventSourceMappingArn"]?.stringValue ?? ""
+        let arn = mappingArn(e)
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
         return parts.count > 3 ? String(parts[3]) : ""
     }

@@ -73,6 +73,7 @@ public enum Decider {
             return .failure(e)
         }
         if let e = checkCommonRules(request, kind: kind) { return .failure(e) }
+        if let tags = request["Tags"]?.objectValue, let e = checkTagRules(tags, total: tags.count) { return .failure(e) }
         if let e = duplicate(of: request, kind: kind, functionText: functionText, functionArn: function.arn, excluding: nil, state: state) {
             return .failure(e)
         }

@@ -52,6 +52,11 @@ public enum Change: Sendable, Equatable {
     case stateChanged(from: MappingState, to: MappingState)
     /// The system finished a deletion; the mapping is gone.
     case removed
+    /// A user tagged the mapping (TagResource, merged into its tags): only the tags whose value
+    /// changed.
+    case tagged(JSONObject)
+    /// A user removed tags (UntagResource): only the keys the mapping had.
+    case untagged([String])
 
     var isUpdate: Bool {
         if case .updated = self { return true }
@@ -66,14 +71,26 @@ public enum Change: Sendable, Equatable {
         case .deleteRequested: "DeleteRequested"
         case .stateChanged: "StateChanged"
         case .removed: "Removed"
+        case .tagged: "Tagged"
+        case .untagged: "Untagged"
+        }
+    }
+
+    /// The EventVersion this change is written with: 2 for the tag changes that version 2
+    /// added, 1 for the rest, so that events of the older kinds keep the bytes they always had
+    /// and an older reader refuses a log with tag events by name instead of misreading it.
+    var formatVersion: Int {
+        switch self {
+        case .tagged, .untagged: 2
+        default: 1
         }
     }
 }
 
 /// One entry of the audit log: one accepted mutation of one mapping.
 public struct Event: Sendable, Equatable {
-    /// The version of the event's JSON shape. Readers accept every version up to this one.
-    public static let formatVersion = 1
+    /// The newest version of the event's JSON shape. Readers accept every version up to this one.
+    public static let formatVersion = 2
 
     public var sequence: UInt64
     public var time: EventTime
@@ -101,7 +118,7 @@ extension Event {
     /// The event as canonical JSON, the form stored in the log.
     public var json: JSON {
         var o = JSONObject()
-        o["EventVersion"] = .number(Double(Event.formatVersion))
+        o["EventVersion"] = .number(Double(change.formatVersion))
         o["Sequence"] = .number(Double(sequence))
         o["Time"] = .number(Double(time.milliseconds))
         o["UUID"] = .string(uuid)
@@ -133,6 +150,10 @@ extension Event {
             o["State"] = .string(to.rawValue)
         case .removed:
             break
+        case .tagged(let tags):
+            o["Tags"] = .object(tags)
+        case .untagged(let keys):
+            o["TagKeys"] = .array(keys.map { .string($0) })
         }
         return .object(o)
     }
@@ -199,6 +220,12 @@ extension Event {
         case "DeleteRequested": change = .deleteRequested
         case "StateChanged": change = .stateChanged(from: try state("From"), to: try state("State"))
         case "Removed": change = .removed
+        case "Tagged" where version >= 2: change = .tagged(try object("Tags"))
+        case "Untagged" where version >= 2:
+            guard let keys = try member("TagKeys").arrayValue, keys.allSatisfy({ $0.stringValue != nil }) else {
+                throw EventDecodingError(reason: "TagKeys is not a list of strings")
+            }
+            change = .untagged(keys.compactMap(\.stringValue))
         default: throw EventDecodingError(reason: "unknown event Type")
         }
     }

@@ -47,6 +47,17 @@ public enum Projector {
             guard let m = mapping else { throw fail("removal of unknown mapping \(event.uuid)") }
             guard m.state == .deleting else { throw fail("removal of a mapping that is \(m.state.rawValue)") }
             return nil
+        case .tagged(let tags):
+            // Tags are not part of the ESM configuration: LastModified stays.
+            guard var m = mapping else { throw fail("tags for unknown mapping \(event.uuid)") }
+            for tag in tags { m.tags[tag.key] = tag.value }
+            m.sequence = event.sequence
+            return m
+        case .untagged(let keys):
+            guard var m = mapping else { throw fail("untag of unknown mapping \(event.uuid)") }
+            for key in keys { m.tags[key] = nil }
+            m.sequence = event.sequence
+            return m
         }
     }
 }

@@ -43,19 +43,17 @@ public struct TimelineBuilder {
         let before = projection.mappings[event.uuid]
         try projection.apply(event)
         let after = projection.mappings[event.uuid]
-        var changes = TimelineBuilder.diff(before.map(TimelineBuilder.auditView) ?? JSONObject(), after.map(TimelineBuilder.auditView) ?? JSONObject())
-        if case .created(_, _, _, _, let tags, _) = event.change, !tags.isEmpty {
-            changes += TimelineBuilder.diff(JSONObject(), JSONObject([("Tags", .object(tags))]))
-        }
+        let changes = TimelineBuilder.diff(before.map(TimelineBuilder.auditView) ?? JSONObject(), after.map(TimelineBuilder.auditView) ?? JSONObject())
         return TimelineEntry(event: event, operation: TimelineBuilder.operation(event, before: before), stateBefore: before?.state,
                              stateAfter: after?.state, changes: changes, after: after, before: before)
     }
 
-    /// The response members an auditor compares: everything but LastModified, which moves on
-    /// every event and is the event's time.
-    static func auditView(_ m: Mapping) -> JSONObject {
+    /// The members an auditor compares: the response without LastModified, which moves on
+    /// every event and is the event's time, plus the mapping's tags (which ListTags shows).
+    public static func auditView(_ m: Mapping) -> JSONObject {
         var o = m.response.objectValue!
         o["LastModified"] = nil
+        if !m.tags.isEmpty { o["Tags"] = .object(m.tags) }
         return o
     }
 
@@ -66,6 +64,8 @@ public struct TimelineBuilder {
         case .deleteRequested: "DeleteEventSourceMapping"
         case .stateChanged(let from, let to): "\(from.rawValue) → \(to.rawValue)"
         case .removed: "\(before?.state.rawValue ?? "Deleting") → removed"
+        case .tagged: "TagResource"
+        case .untagged: "UntagResource"
         }
     }
 

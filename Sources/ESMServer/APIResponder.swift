@@ -129,6 +129,10 @@ public struct APIResponder: HTTPResponder {
         case .get(let uuid): return try get(uuid, caller: caller)
         case .update(let uuid): return try await update(uuid, body: body, caller: caller)
         case .delete(let uuid): return try await delete(uuid, caller: caller)
+        case .listTags(let resource): return try listTags(resource, caller: caller)
+        case .tagResource(let resource): return try await tag(resource, body: body, caller: caller)
+        case .untagResource(let resource):
+            return try await untag(resource, keys: request.uri.queryParameters.getAll("tagKeys"), caller: caller)
         case .metrics, .unknown: throw APIResponder.unknownOperation
         }
     }
@@ -203,6 +207,32 @@ public struct APIResponder: HTTPResponder {
         }
         guard let mapping else { throw AWSError.notFound }
         return APIResponder.mapping(mapping, status: 202, requestId: caller.actor.requestId)
+    }
+
+    // MARK: Tags
+
+    func listTags(_ resource: String, caller: Caller) throws -> Response {
+        let tags = try store.read { Decider.listTags(resource, state: caller.view($0)) }.get()
+        return APIResponder.json(["Tags": .object(tags)], status: 200, requestId: caller.actor.requestId)
+    }
+
+    func tag(_ resource: String, body: ByteBuffer, caller: Caller) async throws -> Response {
+        let json = try APIResponder.parse(body)
+        let uuid = Decider.mappingUUID(inResource: resource)
+        let context = caller.context
+        _ = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
+            Decider.tag(resource, body: json, context: context(time), state: caller.view(view))
+        }
+        return APIResponder.noContent(requestId: caller.actor.requestId)
+    }
+
+    func untag(_ resource: String, keys: [String], caller: Caller) async throws -> Response {
+        let uuid = Decider.mappingUUID(inResource: resource)
+        let context = caller.context
+        _ = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
+            Decider.untag(resource, keys: keys, context: context(time), state: caller.view(view))
+        }
+        return APIResponder.noContent(requestId: caller.actor.requestId)
     }
 
     func metrics() -> Response {
@@ -327,6 +357,12 @@ public struct APIResponder: HTTPResponder {
         return Response(
             status: HTTPResponse.Status(code: status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func noContent(requestId: String) -> Response {
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestId
+        return Response(status: .noContent, headers: headers)
     }
 
     static func error(_ error: AWSError, requestId: String) -> Response {

@@ -13,15 +13,31 @@ enum APIRoute: Equatable {
     case get(uuid: String)
     case update(uuid: String)
     case delete(uuid: String)
+    /// The tag operations; `resource` is the ARN, percent-decoded.
+    case listTags(resource: String)
+    case tagResource(resource: String)
+    case untagResource(resource: String)
     /// No operation of this API has this method and path.
     case unknown
 
     static let collectionPath = "/2015-03-31/event-source-mappings"
     static let metricsPath = "/metrics"
+    static let tagsPath = "/2017-03-31/tags/"
 
     init(method: HTTPRequest.Method, path: String) {
         if path == APIRoute.metricsPath {
             self = method == .get ? .metrics : .unknown
+            return
+        }
+        if path.hasPrefix(APIRoute.tagsPath) {
+            let resource = PercentEncoding.decode(path.dropFirst(APIRoute.tagsPath.count))
+            switch method {
+            case _ where resource.isEmpty: self = .unknown
+            case .get: self = .listTags(resource: resource)
+            case .post: self = .tagResource(resource: resource)
+            case .delete: self = .untagResource(resource: resource)
+            default: self = .unknown
+            }
             return
         }
         guard path.hasPrefix(APIRoute.collectionPath) else {
@@ -60,6 +76,9 @@ enum APIRoute: Equatable {
         case .get: "GetEventSourceMapping"
         case .update: "UpdateEventSourceMapping"
         case .delete: "DeleteEventSourceMapping"
+        case .listTags: "ListTags"
+        case .tagResource: "TagResource"
+        case .untagResource: "UntagResource"
         case .unknown: "UnknownOperation"
         }
     }

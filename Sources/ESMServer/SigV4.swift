@@ -237,7 +237,7 @@ public struct SigV4Verifier: Sendable {
         }
         var normalized = "/" + segments.joined(separator: "/")
         if path.hasSuffix("/") && !segments.isEmpty { normalized += "/" }
-        return uriEncode(normalized, keepSlash: true)
+        return PercentEncoding.encode(normalized, keepSlash: true)
     }
 
     /// The query's pairs decoded, encoded again the one way AWS does, and sorted.
@@ -245,45 +245,11 @@ public struct SigV4Verifier: Sendable {
         guard let query, !query.isEmpty else { return "" }
         let pairs = query.split(separator: "&").map { pair -> (String, String) in
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = uriEncode(percentDecode(kv[0]), keepSlash: false)
-            let value = kv.count > 1 ? uriEncode(percentDecode(kv[1]), keepSlash: false) : ""
+            let key = PercentEncoding.encode(PercentEncoding.decode(kv[0]), keepSlash: false)
+            let value = kv.count > 1 ? PercentEncoding.encode(PercentEncoding.decode(kv[1]), keepSlash: false) : ""
             return (key, value)
         }
         return pairs.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { $0.0 + "=" + $0.1 }.joined(separator: "&")
-    }
-
-    static func uriEncode(_ s: String, keepSlash: Bool) -> String {
-        var out = ""
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepSlash:
-                out.append("/")
-            default:
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
-            }
-        }
-        return out
-    }
-
-    static func percentDecode(_ s: Substring) -> String {
-        var bytes: [UInt8] = []
-        var i = s.utf8.startIndex
-        let utf8 = s.utf8
-        while i < utf8.endIndex {
-            let b = utf8[i]
-            if b == UInt8(ascii: "%"), let h = utf8.index(i, offsetBy: 2, limitedBy: utf8.endIndex), h < utf8.endIndex,
-               let v = UInt8(String(decoding: utf8[utf8.index(after: i)...h], as: UTF8.self), radix: 16) {
-                bytes.append(v)
-                i = utf8.index(after: h)
-            } else {
-                bytes.append(b)
-                i = utf8.index(after: i)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `20261129T084500Z` (UTC, basic ISO 8601), read through the RFC 3339 parser.

@@ -10,6 +10,8 @@ import Testing
         .deleteRequested,
         .stateChanged(from: .creating, to: .enabled),
         .removed,
+        .tagged(JSONObject([("owner", "checkout"), ("team", "")])),
+        .untagged(["owner", "cost center"]),
     ]
 
     @Test(arguments: changes)
@@ -32,6 +34,24 @@ import Testing
         verified.account = "111122223333"
         #expect(verified.json["Authentication"] == "SigV4")
         #expect(verified.json["AccountId"] == "111122223333")
+    }
+
+    /// Events of the version-1 kinds keep their bytes; tag events are version 2, which a
+    /// version-1 reader refuses by its version number.
+    @Test func tagEventsAreVersionTwoAndTheRestStayVersionOne() throws {
+        for change in EventTests.changes {
+            let e = Event(sequence: 1, time: EventTime(milliseconds: 1), uuid: uuid(1), actor: testActor, change: change)
+            let tag: Bool
+            switch change {
+            case .tagged, .untagged: tag = true
+            default: tag = false
+            }
+            #expect(e.json["EventVersion"] == .number(tag ? 2 : 1))
+        }
+        var o = Event(sequence: 1, time: EventTime(milliseconds: 1), uuid: uuid(1), actor: testActor, change: .tagged(JSONObject([("a", "b")])))
+            .json.objectValue!
+        o["EventVersion"] = 1
+        #expect(throws: EventDecodingError.self) { try Event(json: .object(o)) }
     }
 
     @Test func unknownVersionIsRefused() throws {

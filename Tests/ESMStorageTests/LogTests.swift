@@ -226,7 +226,7 @@ import Testing
         // A last record that spans sector boundaries: a create with many distinct tags.
         var tags = JSONObject()
         var rng = SystemRandomNumberGenerator()
-        for i in 0..<60 { tags["tag\(i)"] = .string(String(rng.next(), radix: 36) + String(rng.next(), radix: 36)) }
+        for i in 0..<Decider.tagsMax { tags["tag\(i)"] = .string((0..<3).map { _ in String(rng.next(), radix: 36) }.joined()) }
         _ = try await store.perform(uuid: uuid(2), now: EventTime(milliseconds: 1_700_000_000_000)) { view, time in
             Decider.create(body: ["EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:big", "FunctionName": "fn", "Tags": .object(tags)],
                            uuid: uuid(2), context: CommandContext(time: time, actor: testActor, account: "123456789012"), state: view)
