@@ -178,8 +178,12 @@ struct Replay: ParsableCommand {
         progress.finish()
         let mappings = projection.mappings.values.filter { mapping == nil || $0.uuid == mapping }
             .sorted { $0.uuid < $1.uuid }.map(\.response)
-        let out: JSON = ["Sequence": .number(Double(projection.lastSequence)), "EventSourceMappings": .array(mappings)]
-        print(out.canonicalString)
+        // Tags are not part of a mapping's response; they are shown beside it, as ListTags would.
+        var tags = JSONObject()
+        for m in projection.mappings.values where (mapping == nil || m.uuid == mapping) && !m.tags.isEmpty { tags[m.uuid] = .object(m.tags) }
+        var out = JSONObject([("Sequence", .number(Double(projection.lastSequence))), ("EventSourceMappings", .array(mappings))])
+        if !tags.isEmpty { out["Tags"] = .object(tags) }
+        print(JSON.object(out).canonicalString)
     }
 }
 
