@@ -94,6 +94,8 @@ public enum Decider {
         return .success(Decision(uuid: uuid, time: context.time, actor: context.actor, change: change))
     }
 
+    static let kafkaConfigs = ["AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig"]
+
     /// Request members stored in the configuration as given (after `normalize`).
     static let copiedOnCreate: Set<String> = [
         "BatchSize", "MaximumBatchingWindowInSeconds", "ParallelizationFactor", "StartingPosition",
@@ -130,11 +132,16 @@ public enum Decider {
             }
             c["SelfManagedEventSource"] = ["Endpoints": .object(endpoints)]
         }
+        // The consumer group defaults to the UUID; the rest of the config (SchemaRegistryConfig) stays.
         if kind == .msk, c["AmazonManagedKafkaEventSourceConfig"]?["ConsumerGroupId"] == nil {
-            c["AmazonManagedKafkaEventSourceConfig"] = ["ConsumerGroupId": .string(uuid)]
+            var o = c["AmazonManagedKafkaEventSourceConfig"]?.objectValue ?? JSONObject()
+            o["ConsumerGroupId"] = .string(uuid)
+            c["AmazonManagedKafkaEventSourceConfig"] = .object(o)
         }
         if kind == .selfManagedKafka, c["SelfManagedKafkaEventSourceConfig"]?["ConsumerGroupId"] == nil {
-            c["SelfManagedKafkaEventSourceConfig"] = ["ConsumerGroupId": .string(uuid)]
+            var o = c["SelfManagedKafkaEventSourceConfig"]?.objectValue ?? JSONObject()
+            o["ConsumerGroupId"] = .string(uuid)
+            c["SelfManagedKafkaEventSourceConfig"] = .object(o)
         }
         if kind == .documentdb, var d = c["DocumentDBEventSourceConfig"]?.objectValue, d["FullDocument"] == nil {
             d["FullDocument"] = "Default"
@@ -184,6 +191,14 @@ public enum Decider {
         // The update shape has already dropped every member an update cannot carry.
         for member in request where copiedOnCreate.contains(member.key) {
             merged[member.key] = member.value
+        }
+        // A Kafka config on update changes the members it names (SchemaRegistryConfig); the
+        // consumer group set at create stays.
+        for key in kafkaConfigs {
+            if case .object(let given)? = request[key], case .object(var kept)? = current[key] {
+                for m in given { kept[m.key] = m.value }
+                merged[key] = .object(kept)
+            }
         }
         normalize(&merged, kind: kind, uuid: uuid)
         if let e = checkBatching(batchSize: merged["BatchSize"]?.intValue, window: merged["MaximumBatchingWindowInSeconds"]?.intValue,

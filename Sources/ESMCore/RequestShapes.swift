@@ -34,6 +34,17 @@ public enum RequestShapes {
     static let databaseNamePattern = Pattern(#"[^ /\.$\x22]*"#, regex(#"[^ /.$"]*"#))
     static let collectionNamePattern = Pattern(#"(^(?!(system\x2e)))(^[_a-zA-Z0-9])([^$]*)"#, regex(#"(?!system\.)[_a-zA-Z0-9][^$]*"#))
 
+    /// A Kafka mapping's schema registry (botocore 1.43's model; newer than the seed document).
+    static let schemaRegistryConfig: Shape = .structure([
+        .init("SchemaRegistryURI", .string(min: 1, max: 10000, pattern: uriPattern)),
+        .init("EventRecordFormat", .enumeration(shown: ["JSON", "SOURCE"])),
+        .init("AccessConfigs", .list(of: .structure([
+            .init("Type", .enumeration(shown: ["BASIC_AUTH", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE"])),
+            .init("URI", .string(pattern: arnPattern)),
+        ]))),
+        .init("SchemaValidationConfigs", .list(of: .structure([.init("Attribute", .enumeration(shown: ["KEY", "VALUE"]))]))),
+    ])
+
     static let destination: Shape = .structure([.init("Destination", .string(min: 0, max: 350, pattern: destinationPattern))])
 
     static let commonMembers: [Shape.Member] = [
@@ -61,9 +72,11 @@ public enum RequestShapes {
         .init("ScalingConfig", .structure([.init("MaximumConcurrency", .integer(min: 2, max: 1000))])),
         .init("AmazonManagedKafkaEventSourceConfig", .structure([
             .init("ConsumerGroupId", .string(min: 1, max: 200, pattern: uriPattern)),
+            .init("SchemaRegistryConfig", schemaRegistryConfig),
         ])),
         .init("SelfManagedKafkaEventSourceConfig", .structure([
             .init("ConsumerGroupId", .string(min: 1, max: 200, pattern: uriPattern)),
+            .init("SchemaRegistryConfig", schemaRegistryConfig),
         ])),
         .init("DocumentDBEventSourceConfig", .structure([
             .init("DatabaseName", .string(min: 1, max: 63, pattern: databaseNamePattern)),

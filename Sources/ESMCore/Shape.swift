@@ -189,3 +189,27 @@ public struct ShapeChecker {
         }
     }
 }
+
+extension Shape {
+    /// Every member path below the shape (`SelfManagedKafkaEventSourceConfig.SchemaRegistryConfig.AccessConfigs[].Type`)
+    /// with its enum values (empty for other members): what the model check compares with
+    /// the model the SDKs ship.
+    public func memberPaths(prefix: String = "") -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        switch self {
+        case .structure(let members):
+            for m in members {
+                let path = prefix.isEmpty ? m.name : prefix + "." + m.name
+                if case .enumeration(let shown) = m.shape { out[path] = shown.sorted() } else { out[path] = [] }
+                out.merge(m.shape.memberPaths(prefix: path)) { a, _ in a }
+            }
+        case .list(let item, _, _):
+            if case .enumeration(let shown) = item { out[prefix + "[]"] = shown.sorted() }
+            out.merge(item.memberPaths(prefix: prefix + "[]")) { a, _ in a }
+        case .map(_, let value, _, _):
+            out.merge(value.memberPaths(prefix: prefix + "{}")) { a, _ in a }
+        default: break
+        }
+        return out
+    }
+}

@@ -10,7 +10,8 @@ struct ESMLog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
-        subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self])
+        subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self,
+                      Shapes.self])
 
     /// Parses the command line with `serve`'s config file and environment settings in front.
     static func main() async {
@@ -184,6 +185,24 @@ struct Replay: ParsableCommand {
         var out = JSONObject([("Sequence", .number(Double(projection.lastSequence))), ("EventSourceMappings", .array(mappings))])
         if !tags.isEmpty { out["Tags"] = .object(tags) }
         print(JSON.object(out).canonicalString)
+    }
+}
+
+/// The request shapes esmlog checks, as member paths: for the test that compares them with the
+/// Lambda model the AWS SDKs ship. Not listed in help.
+struct Shapes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the request members esmlog accepts (for the model check).", shouldDisplay: false)
+
+    func run() throws {
+        func object(_ paths: [String: [String]]) -> JSON {
+            var o = JSONObject()
+            for (path, values) in paths { o[path] = .array(values.map { .string($0) }) }
+            return .object(o)
+        }
+        let out: JSON = ["CreateEventSourceMapping": object(RequestShapes.create.memberPaths()),
+                         "UpdateEventSourceMapping": object(RequestShapes.update.memberPaths())]
+        print(out.canonicalString)
     }
 }
 
