@@ -4,8 +4,8 @@
     tools/make_golden.py data/golden-vN
 
 Two callers in two regions create SQS, Kinesis, DynamoDB and self-managed Kafka mappings, update,
-disable, enable, move one to another function, and delete, with 4 KiB segments so the log rolls
-over. Then `replay.json` and `verify.txt` are written beside it. Run it once per format version,
+disable, enable, move one to another function, tag and untag (format version 2), and delete,
+with 4 KiB segments so the log rolls over. Then `replay.json` and `verify.txt` are written beside it. Run it once per format version,
 never again over an existing folder.
 """
 import os
@@ -79,6 +79,10 @@ def main():
              for i in range(12)]
     for u in extra:
         settle(u)
+    arn = alice.get_event_source_mapping(UUID=sqs)["EventSourceMappingArn"]
+    bob.tag_resource(Resource=arn, Tags={"owner": "checkout", "team": "payments"})
+    alice.untag_resource(Resource=arn, TagKeys=["team"])
+    alice.tag_resource(Resource=alice.get_event_source_mapping(UUID=kin)["EventSourceMappingArn"], Tags={"doomed": "yes"})
     alice.delete_event_source_mapping(UUID=kin)
     gone(kin)
     alice.delete_event_source_mapping(UUID=extra[0])
