@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the Swift suites with ThreadSanitizer (in .build-tsan, beside the normal build) and runs
+# the storage and server suites under it (all suites with --all). A data race fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+filter=(--filter 'ESMStorageTests|ESMServerTests')
+[ "${1:-}" = "--all" ] && filter=()
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" \
+    swift test --skip-build --sanitize=thread --scratch-path .build-tsan "${filter[@]}"
