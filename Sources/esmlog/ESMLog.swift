@@ -11,7 +11,7 @@ struct ESMLog: AsyncParsableCommand {
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
         subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self,
-                      Shapes.self])
+                      Diff.self, BlameCommand.self, Shapes.self])
 
     /// Parses the command line with `serve`'s config file and environment settings in front.
     static func main() async {
