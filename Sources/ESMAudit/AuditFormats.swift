@@ -11,6 +11,20 @@ public struct ExportCoverage: Sendable {
     public var verification: String
     /// The filter applied, in words.
     public var filter: String
+    /// The newest signed checkpoint at or before the last sequence that the log agrees with (its
+    /// signature is checked by `esmlog verify --public-key`, not here).
+    public var checkpoint: CheckpointNote?
+
+    public struct CheckpointNote: Sendable {
+        public var sequence: UInt64
+        public var time: String
+        public var publicKey: String
+        public init(sequence: UInt64, time: String, publicKey: String) {
+            self.sequence = sequence
+            self.time = time
+            self.publicKey = publicKey
+        }
+    }
 
     public init(firstSequence: UInt64, lastSequence: UInt64, headHash: String, verification: String, filter: String) {
         self.firstSequence = firstSequence
@@ -21,8 +35,19 @@ public struct ExportCoverage: Sendable {
     }
 
     public var json: JSON {
-        ["FirstSequence": .number(Double(firstSequence)), "LastSequence": .number(Double(lastSequence)),
-         "HeadHash": .string(headHash), "Verification": .string(verification), "Filter": .string(filter)]
+        var o = JSONObject([("FirstSequence", .number(Double(firstSequence))), ("LastSequence", .number(Double(lastSequence))),
+                            ("HeadHash", .string(headHash)), ("Verification", .string(verification)), ("Filter", .string(filter))])
+        if let c = checkpoint {
+            o["Checkpoint"] = ["Sequence": .number(Double(c.sequence)), "Time": .string(c.time), "PublicKey": .string(c.publicKey)]
+        }
+        return .object(o)
+    }
+
+    /// The coverage in one line, as the text formats state it.
+    public var line: String {
+        var s = "log events \(firstSequence)-\(lastSequence), head hash \(headHash), verification: \(verification)"
+        if let c = checkpoint { s += ", signed checkpoint at sequence \(c.sequence) (\(c.time))" }
+        return s
     }
 }
 

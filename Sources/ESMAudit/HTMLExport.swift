@@ -50,7 +50,7 @@ public enum HTMLExport {
         .filters{margin:10px 0}.filters label{margin-right:14px}
         </style></head><body>
         <header><h1>esmlog audit export</h1>
-        <div class="meta">events \(coverage.firstSequence)–\(coverage.lastSequence) of the log · head hash \(escape(coverage.headHash))</div>
+        <div class="meta">events \(coverage.firstSequence)–\(coverage.lastSequence) of the log · head hash \(escape(coverage.headHash))\(coverage.checkpoint.map { " · signed checkpoint at sequence \($0.sequence) (\(escape($0.time)))" } ?? "")</div>
         <div class="meta">verification: <span class="\(coverage.verification == "ok" ? "ok" : "bad")">\(escape(coverage.verification))</span> · filter: \(escape(coverage.filter)) · \(entries.count) events shown, \(order.count) mappings</div>
         </header>
         <div class="filters"><label>Mapping <select id="f-mapping"><option value="">all</option>

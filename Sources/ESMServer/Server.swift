@@ -31,7 +31,8 @@ public enum Server {
     ///   - onListening: told the bound port once the server accepts connections (the port may
     ///     have been 0, "any free port").
     public static func run(store: Store, host: String, port: Int, configuration: APIConfiguration,
-                           limits: NetworkLimits = NetworkLimits(), transitionDelaySeconds: Double, logger: Logger,
+                           limits: NetworkLimits = NetworkLimits(), transitionDelaySeconds: Double,
+                           checkpoints: CheckpointSigner? = nil, logger: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let sweeper = TransitionSweeper(store: store, delaySeconds: transitionDelaySeconds, logger: logger)
         let app = Application(
@@ -50,10 +51,14 @@ public enum Server {
         defer { impatience.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await sweeper.run() }
+            if let checkpoints { group.addTask { await checkpoints.run(store: store, logger: logger) } }
             defer { group.cancelAll() }
             try await app.runService()
         }
         store.close(snapshot: true)
+        // The last head, signed after the final writes (the folder lock is already released, but
+        // the checkpoint file is appended to, never rewritten).
+        await checkpoints?.sign(store: store, logger: logger)
         logger.info("stopped")
     }
 }

@@ -294,6 +294,14 @@ public final class Store: @unchecked Sendable {
         return (projection.lastSequence, durableHash)
     }
 
+    /// The last durable events record's sequence and the chain hash after it (what a checkpoint
+    /// signs); nil while the log has no events.
+    public var durableHead: (sequence: UInt64, hash: ChainHash)? {
+        condition.lock()
+        defer { condition.unlock() }
+        return durablePosition.map { ($0.lastSequence, $0.hash) }
+    }
+
     /// The numbers an operator watches: mappings by state, events since the newest snapshot and
     /// its age, and the bytes of the log's segment files (read from the folder now).
     public func status(now: Double = Date().timeIntervalSince1970) -> StoreStatus {

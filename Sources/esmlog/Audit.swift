@@ -13,15 +13,21 @@ struct AuditReader {
 
     /// What the log holds and whether it verifies, from a first pass.
     func coverage() throws -> ExportCoverage {
-        let scan = try readLog(dataDir)
+        let scan = try readLog(dataDir, boundaries: true)
         let first: UInt64 = scan.lastSequence == 0 ? 0 : 1
         let verification = scan.problems.isEmpty ? "ok" : "\(scan.problems.count) problem(s): \(scan.problems[0])"
         var words: [String] = []
         if let m = filter.mapping { words.append("mapping \(m)") }
         if let s = filter.since { words.append("since \(s)") }
         if let u = filter.until { words.append("until \(u)") }
-        return ExportCoverage(firstSequence: first, lastSequence: scan.lastSequence, headHash: scan.headHash.hex,
-                              verification: verification, filter: words.isEmpty ? "all events" : words.joined(separator: ", "))
+        var coverage = ExportCoverage(firstSequence: first, lastSequence: scan.lastSequence, headHash: scan.headHash.hex,
+                                      verification: verification, filter: words.isEmpty ? "all events" : words.joined(separator: ", "))
+        let checkpoints = (try? CheckpointFile.read(CheckpointFile.path(dataDir))) ?? []
+        if let c = CheckpointFile.newest(checkpoints, in: scan, through: scan.lastSequence) {
+            coverage.checkpoint = ExportCoverage.CheckpointNote(sequence: c.sequence, time: c.time.description,
+                                                                publicKey: Data(c.publicKey).base64EncodedString())
+        }
+        return coverage
     }
 
     /// Calls `emit` with every entry the filter selects among the events `coverage` covers, in
@@ -40,9 +46,9 @@ struct AuditReader {
 
 /// The whole log as a read-only command sees it: when a live server holds the folder, the
 /// record it is writing at this moment is set aside rather than reported as a torn tail.
-func readLog(_ dataDir: String) throws -> LogScan {
+func readLog(_ dataDir: String, boundaries: Bool = false) throws -> LogScan {
     let live = DataFolder.holder(dataDir) != nil
-    return try LogScanner(directory: Store.logDirectory(dataDir)).scan().settingAsideLiveTail(writerLive: live)
+    return try LogScanner(directory: Store.logDirectory(dataDir)).scan(collectBoundaries: boundaries).settingAsideLiveTail(writerLive: live)
 }
 
 /// A progress line on stderr when it is a terminal: a count every 10,000 events, so that only
@@ -140,7 +146,7 @@ struct Timeline: ParsableCommand {
             out.write((["Coverage": coverage.json, "Events": .array(events)] as JSON).canonicalBytes + [10])
         } else {
             let text = TextTimeline(color: isatty(1) == 1, showUUID: uuid == nil)
-            out.write("log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification)\n")
+            out.write(coverage.line + "\n")
             try reader.entries(of: coverage) { out.write(text.render($0) + "\n") }
         }
         out.flush()
@@ -183,7 +189,7 @@ struct Export: ParsableCommand {
                 out.write(JSON.object(o).canonicalBytes + [10])
             }
         case "csv":
-            out.write("# esmlog export: log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification), filter: \(coverage.filter)\r\n")
+            out.write("# esmlog export: \(coverage.line), filter: \(coverage.filter)\r\n")
             out.write(CSVExport.header)
             try reader.entries(of: coverage) { out.write(CSVExport.rows($0)) }
         case "html":

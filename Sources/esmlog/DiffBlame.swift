@@ -51,7 +51,7 @@ struct Diff: ParsableCommand {
             o["Coverage"] = coverage.json
             print(JSON.object(o).canonicalString)
         } else {
-            print("log events \(coverage.firstSequence)-\(coverage.lastSequence), head hash \(coverage.headHash), verification: \(coverage.verification)")
+            print(coverage.line)
             print(diff.text())
         }
     }

@@ -11,7 +11,7 @@ struct ESMLog: AsyncParsableCommand {
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
         subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self,
-                      Diff.self, BlameCommand.self, Shapes.self])
+                      Diff.self, BlameCommand.self, Keygen.self, CheckpointCommand.self, Shapes.self])
 
     /// Parses the command line with `serve`'s config file and environment settings in front.
     static func main() async {
@@ -95,6 +95,10 @@ struct Serve: AsyncParsableCommand {
     var auth: String = "none"
     @Option(help: "Keys accepted with --auth sigv4, in the AWS credentials file layout (aws_access_key_id, aws_secret_access_key, optional aws_account_id per section).")
     var credentialsFile: String?
+    @Option(help: "Sign a checkpoint of the log's head into DATA_DIR/checkpoints.jsonl with this private key (from esmlog keygen) as the server runs, and at shutdown.")
+    var signingKey: String?
+    @Option(help: "Seconds between signed checkpoints with --signing-key (a checkpoint is written only when events came since the last).")
+    var checkpointEvery: Double = 60
 
     func validate() throws {
         guard SyncMode(rawValue: sync) != nil else { throw ValidationError("--sync must be 'always' or 'none'") }
@@ -106,6 +110,7 @@ struct Serve: AsyncParsableCommand {
         guard idleTimeout > 0, requestTimeout > 0 else { throw ValidationError("--idle-timeout and --request-timeout must be positive") }
         guard auth == "none" || auth == "sigv4" else { throw ValidationError("--auth must be 'none' or 'sigv4'") }
         guard auth == "none" || credentialsFile != nil else { throw ValidationError("--auth sigv4 needs --credentials-file") }
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
     }
 
     func run() async throws {
@@ -139,10 +144,16 @@ struct Serve: AsyncParsableCommand {
             }
             logger.info("verifying SigV4 signatures", metadata: ["keys": "\(api.verifier!.credentials.keys.count)"])
         }
+        var signer: CheckpointSigner?
+        if let signingKey {
+            do { signer = CheckpointSigner(key: try SigningKeys.readPrivate(signingKey), dataDirectory: dataDir, everySeconds: checkpointEvery) } catch {
+                throw ValidationError("--signing-key \(signingKey): \(error)")
+            }
+        }
         let store = try Store(dataDirectory: dataDir, options: options, logger: logger)
         let host = self.host
         try await Server.run(store: store, host: host, port: port, configuration: api, limits: limits,
-                             transitionDelaySeconds: transitionDelay, logger: logger) { port in
+                             transitionDelaySeconds: transitionDelay, checkpoints: signer, logger: logger) { port in
             FileHandle.standardOutput.write(Data("esmlog listening on http://\(host):\(port)\n".utf8))
         }
     }
@@ -232,13 +243,17 @@ struct Snapshot: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check every record, checksum and hash-chain link of the log; exit 1 on any problem.")
+        abstract: "Check every record, checksum and hash-chain link of the log, and its signed checkpoints; exit 1 on any problem.")
 
     @OptionGroup var folder: LogFolder
     var dataDir: String { folder.dataDir }
+    @Option(help: "Check every checkpoint's signature with this public key (from esmlog keygen).")
+    var publicKey: String?
+    @Option(help: "Also check the checkpoints in this file (one kept apart from the data folder); may be repeated.")
+    var checkpoint: [String] = []
 
     func run() throws {
-        let scan = try readLog(dataDir)
+        let scan = try readLog(dataDir, boundaries: true)
         let events = scan.segments.reduce(0) { $0 + $1.events }
         print("segments: \(scan.segments.count)")
         print("events: \(events)")
@@ -246,11 +261,14 @@ struct Verify: ParsableCommand {
         print("head hash: \(scan.headHash.hex)")
         for p in scan.problems { print("problem: \(p)") }
         if let w = scan.inFlight { print("not counted: the record a live esmlog is writing at \(w.file) offset \(w.offset)") }
+        let checkpoints = try checkpointReport(dataDir: dataDir, scan: scan, publicKey: publicKey, extra: checkpoint)
+        for line in checkpoints.lines { print(line) }
+        for p in checkpoints.problems { print("problem: \(p)") }
         let journal = Store.logDirectory(dataDir) + "/" + LogRepair.journalName
         if let repairs = try? String(contentsOfFile: journal, encoding: .utf8) {
             for line in repairs.split(separator: "\n") { print("repair: \(line)") }
         }
-        if scan.problems.isEmpty {
+        if scan.problems.isEmpty && checkpoints.problems.isEmpty {
             print("ok")
         } else {
             throw ExitCode(1)

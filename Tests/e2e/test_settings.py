@@ -7,7 +7,8 @@ import pytest
 
 from conftest import BINARY, ROOT, Server
 
-SUBCOMMANDS = ["serve", "replay", "snapshot", "timeline", "export", "verify", "inspect", "repair"]
+SUBCOMMANDS = ["serve", "replay", "snapshot", "timeline", "export", "verify", "inspect", "repair", "diff", "blame", "keygen",
+               "checkpoint"]
 
 
 def start(data_dir, args, env_extra):
@@ -54,7 +55,7 @@ def test_serve_help_lists_every_setting_with_its_default():
     blocks = re.split(r"\n  (?=--)", text.split("OPTIONS:")[1])
     for block in filter(str.strip, blocks):
         name = block.split()[0]
-        if name in ("--credentials-file", "--config", "-h,"):
+        if name in ("--credentials-file", "--signing-key", "--config", "-h,"):  # optional files: no default
             continue
         assert "(default:" in block, f"{name} shows no default"
 
