@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Checks that a PNG screenshot shows a rendered page: enough non-white pixels, spread over many
-rows (text and table lines), not a blank or single-colour error screen. Standard library only."""
+rows (text and table lines), not a blank or single-colour error screen; with --colors, that each
+given colour covers at least so many pixels (the state lanes of the visual timeline). Standard
+library only.
+
+    png_check.py SHOT.png [--colors '#2e9e4f:2000,#8c8c8c:500']"""
 import struct
 import sys
 import zlib
@@ -40,8 +44,33 @@ def pixels(path):
     return width, height, channels, rows
 
 
+def count_colors(rows, channels, wanted, tolerance=6):
+    """Pixels within `tolerance` of each wanted (r, g, b)."""
+    counts = {w: 0 for w in wanted}
+    for row in rows:
+        for x in range(0, len(row), channels):
+            r, g, b = row[x], row[x + 1], row[x + 2]
+            for w in wanted:
+                if abs(r - w[0]) <= tolerance and abs(g - w[1]) <= tolerance and abs(b - w[2]) <= tolerance:
+                    counts[w] += 1
+    return counts
+
+
 def main():
     width, height, channels, rows = pixels(sys.argv[1])
+    if "--colors" in sys.argv:
+        spec = sys.argv[sys.argv.index("--colors") + 1]
+        wanted = {}
+        for item in spec.split(","):
+            hexcode, _, least = item.partition(":")
+            rgb = tuple(int(hexcode.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+            wanted[rgb] = (hexcode, int(least or 1))
+        counts = count_colors(rows, channels, list(wanted))
+        for rgb, (hexcode, least) in wanted.items():
+            print(f"{hexcode}: {counts[rgb]} pixels (at least {least})")
+        missing = [wanted[rgb][0] for rgb in wanted if counts[rgb] < wanted[rgb][1]]
+        if missing:
+            sys.exit(f"the picture lacks the colours {missing}: the state lanes are not drawn")
     dark_rows = 0
     dark = 0
     for row in rows:
