@@ -23,13 +23,15 @@ let package = Package(
     targets: [
         // libzstd from the system (Debian: libzstd-dev).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // zlib from the system (Debian: zlib1g-dev), for CloudTrail's .json.gz trail files.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure core: model, validation, state machine, projector, queries. No I/O, no clock.
         .target(name: "ESMCore"),
         // Audit views of the log: timeline text, JSONL, CSV, HTML and CloudTrail formats. Pure.
         .target(name: "ESMAudit", dependencies: ["ESMCore"]),
         // Segmented write-ahead log, record codec, CRC32C, zstd, group commit, store.
         .target(name: "ESMStorage", dependencies: [
-            "ESMCore", "CZstd",
+            "ESMCore", "CZstd", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),

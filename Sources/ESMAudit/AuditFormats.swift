@@ -51,6 +51,15 @@ public struct ExportCoverage: Sendable {
     }
 }
 
+extension Actor {
+    /// Who, as the text views name it: the principal ARN CloudTrail gave (imported history),
+    /// else the access key id.
+    public var principal: String {
+        if let arn = identity?["PrincipalArn"]?.stringValue { return arn }
+        return accessKeyId.isEmpty ? "(unsigned)" : accessKeyId
+    }
+}
+
 /// A value as a person reads it: strings bare, everything else as JSON, absence as "(none)".
 func display(_ v: JSON?) -> String {
     guard let v else { return "(none)" }
@@ -75,6 +84,12 @@ extension TimelineEntry {
         o["Changes"] = .array(changes.map { c in
             ["Field": .string(c.path), "Before": c.before ?? .null, "After": c.after ?? .null]
         })
+        if case .imported(let r) = event.change {
+            o["CloudTrail"] = ["EventID": .string(r.eventID), "EventName": .string(r.eventName), "Account": .string(r.account),
+                               "Region": .string(r.region), "EventSourceMappingArn": .string(r.arn),
+                               "ErrorCode": r.errorCode.map { .string($0) } ?? .null]
+        }
+        if !notes.isEmpty { o["Notes"] = .array(notes.map { .string($0) }) }
         return .object(o)
     }
 }
@@ -98,7 +113,7 @@ public struct TextTimeline {
         let states = "\(e.stateBefore?.rawValue ?? "-") → \(e.stateAfter?.rawValue ?? "removed")"
         var who = "system"
         if let a = e.event.actor {
-            who = "\(a.accessKeyId.isEmpty ? "(unsigned)" : a.accessKeyId)\(a.verified ? " (verified)" : "") from \(a.sourceIp) request \(a.requestId) [\(a.userAgent.split(separator: " ").first ?? "")]"
+            who = "\(a.principal)\(a.verified ? " (verified)" : "") from \(a.sourceIp) request \(a.requestId) [\(a.userAgent.split(separator: " ").first ?? "")]"
         }
         var line = "\(e.event.time)  #\(TextTimeline.pad(String(e.event.sequence), 6)) "
         if showUUID { line += " \(e.event.uuid) " }
@@ -107,6 +122,7 @@ public struct TextTimeline {
         for c in e.changes where c.path != "State" {
             out.append("      \(c.path): \(paint(TextTimeline.oneLine(c.before), "31")) → \(paint(TextTimeline.oneLine(c.after), "32"))")
         }
+        for n in e.notes { out.append("      note: \(n)") }
         return out.joined(separator: "\n")
     }
 
@@ -124,7 +140,7 @@ public struct TextTimeline {
 /// line break quoted, quotes doubled).
 public enum CSVExport {
     public static let columns = [
-        "sequence", "time", "uuid", "operation", "initiator", "access_key_id", "source_ip", "user_agent", "request_id",
+        "sequence", "time", "uuid", "operation", "initiator", "access_key_id", "principal_arn", "source_ip", "user_agent", "request_id",
         "region", "state_before", "state_after", "field", "before", "after",
     ]
 
@@ -142,7 +158,7 @@ public enum CSVExport {
         let a = e.event.actor
         let common = [
             String(e.event.sequence), e.event.time.description, e.event.uuid, e.operation, a == nil ? "System" : "User",
-            a?.accessKeyId ?? "", a?.sourceIp ?? "", a?.userAgent ?? "", a?.requestId ?? "", a?.region ?? "",
+            a?.accessKeyId ?? "", a?.identity?["PrincipalArn"]?.stringValue ?? "", a?.sourceIp ?? "", a?.userAgent ?? "", a?.requestId ?? "", a?.region ?? "",
             e.stateBefore?.rawValue ?? "", e.stateAfter?.rawValue ?? "",
         ]
         let changes = e.changes.isEmpty ? [FieldChange(path: "", before: nil, after: nil)] : e.changes
@@ -163,6 +179,7 @@ public enum CloudTrailExport {
         case .stateChanged, .removed: "EventSourceMappingStateChange"
         case .tagged: "TagResource20170331v2"
         case .untagged: "UntagResource20170331v2"
+        case .imported(let r): r.action == .stateChange ? "EventSourceMappingStateChange" : r.eventName
         }
     }
 
@@ -239,7 +256,51 @@ public enum CloudTrailExport {
                 "toState": .string(e.stateAfter?.rawValue ?? "Deleted"),
             ]
         }
+        // esmlog's own members, so that importing this export gives the same timeline: the
+        // event's time to the millisecond and its place in the log.
+        o["additionalEventData"] = ["esmlogSequence": .number(Double(e.event.sequence)),
+                                    "esmlogTimeMilliseconds": .number(Double(e.event.time.milliseconds))]
+        if case .imported(let r) = e.event.change { imported(r, e, into: &o) }
         return .object(o)
+    }
+
+    /// An imported record goes back out as the record it came from: its own eventID, request
+    /// id, region, account, parameters and error.
+    static func imported(_ r: ImportedRecord, _ e: TimelineEntry, into o: inout JSONObject) {
+        o["eventID"] = .string(r.eventID)
+        o["recipientAccountId"] = .string(r.account)
+        o["awsRegion"] = .string(r.region)
+        if let id = r.requestID { o["requestID"] = .string(id) }
+        if let a = e.event.actor {
+            var identity = JSONObject()
+            for m in a.identity ?? JSONObject() {
+                let key = ["PrincipalArn": "arn", "SessionIssuerArn": "sessionIssuerArn", "Console": "console"][m.key] ?? ShapeChecker.camel(m.key)
+                identity[key] = m.value
+            }
+            identity["accessKeyId"] = .string(a.accessKeyId)
+            if let account = a.account { identity["accountId"] = .string(account) }
+            o["userIdentity"] = .object(identity)
+        }
+        var parameters = r.request
+        switch r.action {
+        case .tag, .untag:
+            parameters = JSONObject([("resource", .string(r.arn))])
+            if let tags = r.tags { parameters["tags"] = .object(tags) }
+            if let keys = r.tagKeys { parameters["tagKeys"] = .array(keys.map { .string($0) }) }
+        case .update, .delete: parameters["uUID"] = .string(e.event.uuid)
+        default: break
+        }
+        if e.event.actor != nil { o["requestParameters"] = .object(parameters) }
+        if let code = r.errorCode {
+            o["errorCode"] = .string(code)
+            if let message = r.errorMessage { o["errorMessage"] = .string(message) }
+            o["responseElements"] = .null
+        }
+        if r.action == .disabled {
+            o["eventName"] = "LambdaESMDisabled"
+            o["resources"] = [["ARN": .string(r.arn), "accountId": .string(r.account), "type": "AWS::Lambda::EventSourceMapping"]]
+            o["serviceEventDetails"] = ["ESMDisableReason": .string(r.stateTransitionReason ?? "")]
+        }
     }
 
     static func mappingArn(_ e: TimelineEntry) -> String {

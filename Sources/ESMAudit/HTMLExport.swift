@@ -19,10 +19,7 @@ public enum HTMLExport {
         return out
     }
 
-    static func actorKey(_ e: TimelineEntry) -> String {
-        guard let a = e.event.actor else { return "system" }
-        return a.accessKeyId.isEmpty ? "(unsigned)" : a.accessKeyId
-    }
+    static func actorKey(_ e: TimelineEntry) -> String { e.event.actor?.principal ?? "system" }
 
     public static func document(_ entries: [TimelineEntry], coverage: ExportCoverage) -> String {
         var order: [String] = []
@@ -167,12 +164,12 @@ public enum HTMLExport {
         for e in entries where e.event.actor != nil {
             var r = rows[actorKey(e), default: Row()]
             r.events += 1
-            switch e.event.change {
-            case .created: r.creates += 1
-            case .updated: r.updates += 1
-            case .deleteRequested: r.deletes += 1
-            case .tagged, .untagged: r.tags += 1
-            default: break
+            switch e.event.change.request {
+            case .create: r.creates += 1
+            case .update: r.updates += 1
+            case .delete: r.deletes += 1
+            case .tags: r.tags += 1
+            case nil: break
             }
             r.fields += e.changes.filter { $0.path != "State" }.count
             if r.first.isEmpty { r.first = e.event.time.description }

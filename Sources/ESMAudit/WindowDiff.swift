@@ -59,10 +59,7 @@ public struct FieldEdit: Sendable, Equatable {
     }
 
     /// `AKIDALICE` / `system`, as the text views show who.
-    public var who: String {
-        guard let a = actor else { return "system" }
-        return a.accessKeyId.isEmpty ? "(unsigned)" : a.accessKeyId
-    }
+    public var who: String { actor?.principal ?? "system" }
 }
 
 /// What changed between two points of the log: the mappings created and deleted in between,
@@ -168,9 +165,9 @@ public struct WindowDiffBuilder {
             changes[uuid] = WindowDiff.MappingChanges(uuid: uuid, stateAtStart: current[uuid], stateAtEnd: nil, created: false,
                                                       deleted: false, fields: [])
         }
-        switch e.event.change {
-        case .created: changes[uuid]!.created = true
-        case .deleteRequested: changes[uuid]!.deleted = true
+        switch e.event.change.request {
+        case .create: changes[uuid]!.created = true
+        case .delete: changes[uuid]!.deleted = true
         default: break
         }
         changes[uuid]!.stateAtEnd = e.stateAfter
@@ -248,7 +245,7 @@ public struct BlameBuilder {
 
     public mutating func add(_ e: TimelineEntry) {
         guard e.event.uuid == uuid, at?.covers(e.event) ?? true else { return }
-        if case .created = e.event.change { lastSet = [:] }
+        if e.event.change.request == .create { lastSet = [:] }
         for c in e.changes { lastSet[c.path] = FieldEdit(e, c) }
         mapping = e.after
     }

@@ -12,9 +12,13 @@ public struct Actor: Sendable, Equatable {
     public var verified: Bool
     /// The account the verified key acts in; nil when not verified.
     public var account: String?
+    /// For imported history, the caller as CloudTrail's `userIdentity` names it (`Type`,
+    /// `PrincipalArn`, `SessionIssuerArn`, `InvokedBy`, `Console`, ...); nil for served history.
+    public var identity: JSONObject?
 
     public init(accessKeyId: String, sourceIp: String, userAgent: String, requestId: String, region: String,
-                verified: Bool = false, account: String? = nil) {
+                verified: Bool = false, account: String? = nil, identity: JSONObject? = nil) {
+        self.identity = identity
         self.accessKeyId = accessKeyId
         self.sourceIp = sourceIp
         self.userAgent = userAgent
@@ -35,6 +39,7 @@ extension Actor {
         ])
         if verified { a["Authentication"] = "SigV4" }
         if let account { a["AccountId"] = .string(account) }
+        if let identity { a["Identity"] = .object(identity) }
         return .object(a)
     }
 }
@@ -57,11 +62,35 @@ public enum Change: Sendable, Equatable {
     case tagged(JSONObject)
     /// A user removed tags (UntagResource): only the keys the mapping had.
     case untagged([String])
+    /// A CloudTrail record of a call on a mapping in an AWS account (`esmlog import`).
+    case imported(ImportedRecord)
 
     var isUpdate: Bool {
         if case .updated = self { return true }
         return false
     }
+
+    /// What kind of user request the change records, served or imported alike (refused
+    /// imported calls are none of these).
+    public var request: RequestKind? {
+        switch self {
+        case .created: .create
+        case .updated: .update
+        case .deleteRequested: .delete
+        case .tagged, .untagged: .tags
+        case .imported(let r) where r.errorCode == nil:
+            switch r.action {
+            case .create: .create
+            case .update: .update
+            case .delete: .delete
+            case .tag, .untag: .tags
+            case .disabled, .stateChange: nil
+            }
+        default: nil
+        }
+    }
+
+    public enum RequestKind: Sendable { case create, update, delete, tags }
 
     /// The name written in the log and shown in timelines.
     public var name: String {
@@ -73,6 +102,7 @@ public enum Change: Sendable, Equatable {
         case .removed: "Removed"
         case .tagged: "Tagged"
         case .untagged: "Untagged"
+        case .imported: "Imported"
         }
     }
 
@@ -81,7 +111,7 @@ public enum Change: Sendable, Equatable {
     /// and an older reader refuses a log with tag events by name instead of misreading it.
     var formatVersion: Int {
         switch self {
-        case .tagged, .untagged: 2
+        case .tagged, .untagged, .imported: 2
         default: 1
         }
     }
@@ -154,6 +184,8 @@ extension Event {
             o["Tags"] = .object(tags)
         case .untagged(let keys):
             o["TagKeys"] = .array(keys.map { .string($0) })
+        case .imported(let record):
+            o["CloudTrail"] = record.json
         }
         return .object(o)
     }
@@ -203,6 +235,7 @@ extension Event {
                 accessKeyId: try field("AccessKeyId"), sourceIp: try field("SourceIp"), userAgent: try field("UserAgent"),
                 requestId: try field("RequestId"), region: try field("Region"),
                 verified: a["Authentication"]?.stringValue == "SigV4", account: a["AccountId"]?.stringValue)
+            actor?.identity = a["Identity"]?.objectValue
         default: throw EventDecodingError(reason: "unknown Initiator")
         }
         switch try string("Type") {
@@ -226,6 +259,7 @@ extension Event {
                 throw EventDecodingError(reason: "TagKeys is not a list of strings")
             }
             change = .untagged(keys.compactMap(\.stringValue))
+        case "Imported" where version >= 2: change = .imported(try ImportedRecord(json: try member("CloudTrail")))
         default: throw EventDecodingError(reason: "unknown event Type")
         }
     }

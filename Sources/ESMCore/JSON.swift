@@ -340,6 +340,22 @@ extension JSON {
     public static func parse(_ text: String) throws(JSONParseError) -> JSON {
         try parse(Array(text.utf8))
     }
+
+    /// Parses JSON texts that follow each other, separated by white space or nothing (pages of
+    /// CLI output written one after another, JSON Lines), calling `visit` with each and the
+    /// offset it starts at.
+    public static func parseSequence(_ bytes: [UInt8], _ visit: (JSON, Int) throws -> Void) throws {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var p = JSONParser(buffer)
+            p.skipSpace()
+            while p.i < buffer.count {
+                let start = p.i
+                let value = try p.parseValue()
+                try visit(value, start)
+                p.skipSpace()
+            }
+        }
+    }
 }
 
 /// Reads bytes through an unsafe buffer: every read below is preceded by an explicit

@@ -58,6 +58,8 @@ public enum Projector {
             for key in keys { m.tags[key] = nil }
             m.sequence = event.sequence
             return m
+        case .imported(let record):
+            return record.apply(to: mapping, event)
         }
     }
 }

@@ -29,6 +29,9 @@ public struct TimelineEntry: Sendable, Equatable {
     public var after: Mapping?
     /// The mapping before the event (nil for a create).
     public var before: Mapping?
+    /// What the entry cannot show, said in words (imported history: a refused call, a
+    /// transition CloudTrail did not record, a redacted field).
+    public var notes: [String] = []
 }
 
 /// Folds events into timeline entries. Pure: it keeps the state it needs to diff.
@@ -44,8 +47,30 @@ public struct TimelineBuilder {
         try projection.apply(event)
         let after = projection.mappings[event.uuid]
         let changes = TimelineBuilder.diff(before.map(TimelineBuilder.auditView) ?? JSONObject(), after.map(TimelineBuilder.auditView) ?? JSONObject())
-        return TimelineEntry(event: event, operation: TimelineBuilder.operation(event, before: before), stateBefore: before?.state,
-                             stateAfter: after?.state, changes: changes, after: after, before: before)
+        var entry = TimelineEntry(event: event, operation: TimelineBuilder.operation(event, before: before), stateBefore: before?.state,
+                                  stateAfter: after?.state, changes: changes, after: after, before: before)
+        if case .imported(let r) = event.change { entry.notes = TimelineBuilder.notes(r, before: before) }
+        return entry
+    }
+
+    /// What an imported record's entry says it cannot show.
+    static func notes(_ r: ImportedRecord, before: Mapping?) -> [String] {
+        var notes: [String] = []
+        if let code = r.errorCode {
+            notes.append("refused: \(code)\(r.errorMessage.map { ": " + $0 } ?? "") (nothing changed)")
+            return notes
+        }
+        if let b = before, b.state.isTransitional, r.action != .tag, r.action != .untag {
+            notes.append("\(b.state.rawValue) → ? not observed: CloudTrail does not record Lambda's own transitions")
+        }
+        if before == nil, r.action != .create, r.action != .tag, r.action != .untag {
+            notes.append("first record of this mapping: its history before is not in the imported records")
+        }
+        if before == nil, r.action == .tag || r.action == .untag {
+            notes.append("the mapping's configuration is not in the imported records: its tags cannot be followed")
+        }
+        for path in r.redacted { notes.append("\(path) redacted by CloudTrail: its value is unknown") }
+        return notes
     }
 
     /// The members an auditor compares: the response without LastModified, which moves on
@@ -66,6 +91,11 @@ public struct TimelineBuilder {
         case .removed: "\(before?.state.rawValue ?? "Deleting") → removed"
         case .tagged: "TagResource"
         case .untagged: "UntagResource"
+        case .imported(let r):
+            switch r.action {
+            case .stateChange: "\(before?.state.rawValue ?? "?") → \(r.removed ? "removed" : r.state?.rawValue ?? "?")"
+            default: r.errorCode == nil ? r.operation : "\(r.operation) (refused)"
+            }
         }
     }
 

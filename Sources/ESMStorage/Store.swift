@@ -109,6 +109,9 @@ public final class Store: @unchecked Sendable {
             var projection = start
             var replayError: ProjectionError?
             let scan = try scanner.scan(from: point) { event in
+                if HistoryOrder.isImported(event) {
+                    throw StorageError(.invalidArgument, "the folder holds imported CloudTrail history: esmlog serves a folder of its own (read this one with timeline, replay, export, verify)")
+                }
                 do throws(ProjectionError) { try projection.apply(event) } catch {
                     replayError = error
                     throw error

@@ -51,6 +51,29 @@ public enum TimeTravel {
             } catch is Stop {}
             return (projection, nil)
         }
+        // Imported history is read in event-time order, not in append order, so it is folded
+        // from the whole log (snapshots are of served history only).
+        var imported: [Event] = []
+        var isImported = false
+        do {
+            _ = try scanner.scan { e in
+                guard HistoryOrder.isImported(e) else { throw Stop() }
+                isImported = true
+                switch point {
+                case .sequence(let s) where e.sequence > s: break
+                case .time(let t) where e.time > t: break
+                default: imported.append(e)
+                }
+            }
+        } catch is Stop {}
+        if isImported {
+            var projection = Projection()
+            for (e, original) in HistoryOrder.ordered(imported) {
+                try projection.apply(e)
+                progress(original)
+            }
+            return (projection, nil)
+        }
         var result: (Projection, String?)?
         for candidate in (try? snapshots.list()) ?? [] {
             guard let loaded = try? snapshots.load(candidate.name), before(loaded.point) else { continue }

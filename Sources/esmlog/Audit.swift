@@ -35,10 +35,22 @@ struct AuditReader {
     func entries(of coverage: ExportCoverage, _ emit: (TimelineEntry) throws -> Void) throws {
         var builder = TimelineBuilder()
         let progress = Progress()
+        var imported: [Event] = []
         _ = try LogScanner(directory: Store.logDirectory(dataDir)).scan(through: coverage.lastSequence) { event in
+            if HistoryOrder.isImported(event) {
+                imported.append(event)
+                return
+            }
             let entry = try builder.next(event)
             progress.step(event.sequence)
             if filter.includes(event) { try emit(entry) }
+        }
+        // Imported history is told in event-time order; each entry keeps its log sequence.
+        for (event, original) in HistoryOrder.ordered(imported) {
+            var entry = try builder.next(event)
+            entry.event.sequence = original
+            progress.step(original)
+            if filter.includes(entry.event) { try emit(entry) }
         }
         progress.finish()
     }

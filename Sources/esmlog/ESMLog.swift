@@ -11,7 +11,7 @@ struct ESMLog: AsyncParsableCommand {
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
         subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self,
-                      Diff.self, BlameCommand.self, Keygen.self, CheckpointCommand.self, Shapes.self])
+                      Diff.self, BlameCommand.self, Keygen.self, CheckpointCommand.self, Import.self, Shapes.self])
 
     /// Parses the command line with `serve`'s config file and environment settings in front.
     static func main() async {
@@ -231,7 +231,12 @@ struct Snapshot: ParsableCommand {
         defer { lock.release() }
         let scanner = LogScanner(directory: Store.logDirectory(dataDir))
         var projection = Projection()
-        let scan = try scanner.scan { try projection.apply($0) }
+        let scan = try scanner.scan { event in
+            if HistoryOrder.isImported(event) {
+                throw ValidationError("the folder holds imported CloudTrail history, which is read in event-time order from the whole log; snapshots are of served history only")
+            }
+            try projection.apply(event)
+        }
         if let problem = scan.problems.first { throw ValidationError("the log has problems; run esmlog verify: \(problem)") }
         let store = SnapshotStore(directory: SnapshotStore.directory(dataDir))
         guard let position = scan.lastEvents else { throw ValidationError("the log has no events to snapshot") }
