@@ -72,9 +72,11 @@ func history() throws -> [TimelineEntry] {
         #expect(table[0] == CSVExport.columns)
         #expect(table.count == 1 + h.reduce(0) { $0 + max(1, $1.changes.count) })
         #expect(table.dropFirst().allSatisfy { $0.count == CSVExport.columns.count })
-        let tag = try #require(table.first { $0[12] == "Tags.team" })
-        #expect(tag[14] == "a,\"b\"\nc")
-        #expect(tag[7] == "aws-cli/1.45 Python/3.11")
+        func column(_ name: String) -> Int { CSVExport.columns.firstIndex(of: name)! }
+        let tag = try #require(table.first { $0[column("field")] == "Tags.team" })
+        #expect(tag[column("after")] == "a,\"b\"\nc")
+        #expect(tag[column("user_agent")] == "aws-cli/1.45 Python/3.11")
+        #expect(tag[column("principal_arn")] == "")
     }
 
     /// An RFC 4180 reader, to check the writer against.
