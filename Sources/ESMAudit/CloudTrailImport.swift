@@ -33,7 +33,8 @@ public enum CloudTrailReader {
     /// (`{"Events": [{"CloudTrailEvent": "<record as a string>"}]}`, pages one after another), JSON
     /// Lines of records, of EventBridge events (`detail`) or of Athena rows (lower-case column
     /// names, request and response as JSON strings).
-    public static func records(in bytes: [UInt8], _ visit: (JSON) throws -> Void) throws {
+    public static func records(in bytes: [UInt8], _ visit: (Item) throws -> Void) throws {
+        if try trailFile(bytes, visit) { return }
         var index = 0
         do {
             try JSON.parseSequence(bytes) { value, offset in
@@ -46,7 +47,7 @@ public enum CloudTrailReader {
                         guard r.objectValue != nil else {
                             throw CloudTrailReadError(reason: "offset \(offset): record \(i + 1) of Records is a \(r.typeName), not an object")
                         }
-                        try visit(r)
+                        try visit(.record(r))
                     }
                 } else if let events = o["Events"] {
                     guard let list = events.arrayValue else { throw CloudTrailReadError(reason: "offset \(offset): Events is not a list") }
@@ -61,15 +62,15 @@ public enum CloudTrailReader {
                         guard record.objectValue != nil else {
                             throw CloudTrailReadError(reason: "offset \(offset): the CloudTrailEvent of event \(i + 1) is not an object")
                         }
-                        try visit(record)
+                        try visit(.record(record))
                     }
                 } else if let detail = o["detail"], o["detail-type"] != nil {
                     guard detail.objectValue != nil else { throw CloudTrailReadError(reason: "offset \(offset): detail is not an object") }
-                    try visit(detail)
+                    try visit(.record(detail))
                 } else if o["eventSource"] != nil || o["eventID"] != nil {
-                    try visit(value)
+                    try visit(.record(value))
                 } else if o["eventsource"] != nil || o["eventid"] != nil {
-                    try visit(athena(o))
+                    try visit(.record(athena(o)))
                 } else {
                     throw CloudTrailReadError(reason: "offset \(offset): not a CloudTrail record, trail file or lookup-events page")
                 }
@@ -78,6 +79,52 @@ public enum CloudTrailReader {
         } catch let e as JSONParseError {
             throw CloudTrailReadError(reason: "not valid JSON: \(e)")
         }
+    }
+
+    /// One record of a document.
+    public enum Item {
+        case record(JSON)
+        /// A trail file's record that does not mention Lambda's service at all: not an event
+        /// source mapping record, so it is checked for syntax but not built.
+        case skipped
+    }
+
+    static let lambdaService = Array("lambda.amazonaws.com".utf8)
+
+    /// The fast path for trail files, one `{"Records": [...]}` object: every record's syntax is
+    /// checked, and only those that mention `lambda.amazonaws.com` are built.
+    /// - Returns: false when the document is not one such object (the general reader takes it).
+    static func trailFile(_ bytes: [UInt8], _ visit: (Item) throws -> Void) throws -> Bool {
+        var records: Range<Int>?
+        let single: Bool
+        do {
+            single = try JSON.members(of: bytes) { name, range in if name == "Records" { records = range } }
+        } catch let e as JSONParseError {
+            throw CloudTrailReadError(reason: "not valid JSON: \(e)")
+        }
+        guard single, let records, bytes[records.lowerBound] == UInt8(ascii: "[") else { return false }
+        for (i, r) in try JSON.elements(of: bytes, array: records).enumerated() {
+            guard bytes[r.lowerBound] == UInt8(ascii: "{") else {
+                throw CloudTrailReadError(reason: "offset \(r.lowerBound): record \(i + 1) of Records is not an object")
+            }
+            if contains(bytes[r], lambdaService) {
+                try visit(.record(try JSON.parse(bytes[r])))
+            } else {
+                try visit(.skipped)
+            }
+        }
+        return true
+    }
+
+    static func contains(_ hay: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, hay.count >= needle.count else { return false }
+        var i = hay.startIndex
+        let last = hay.endIndex - needle.count
+        while i <= last {
+            if hay[i] == first, hay[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
     }
 
     /// An Athena row as the record it came from: column names back to CloudTrail's, and the

@@ -27,6 +27,54 @@ struct Import: ParsableCommand {
         var files = 0, records = 0, mappingRecords = 0, refused = 0, other = 0, badFiles = 0
     }
 
+    typealias Found = [(time: EventTime, uuid: String, actor: Actor?, record: ImportedRecord)]
+
+    struct ReadError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// One file's mapping records and counts, or why it cannot be read.
+    static func read(_ file: String) -> Result<(Found, Counts), ReadError> {
+        do {
+            var raw: [UInt8] = file == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : try POSIXFileSystem().read(file)
+            if Gzip.isGzip(raw) { raw = try Gzip.decompress(raw) }
+            var found: Found = []
+            var local = Counts()
+            try CloudTrailReader.records(in: raw) { item in
+                local.records += 1
+                guard case .record(let r) = item else {
+                    local.other += 1
+                    return
+                }
+                switch try CloudTrailReader.record(r) {
+                case .mapping(let e):
+                    local.mappingRecords += 1
+                    if e.record.errorCode != nil { local.refused += 1 }
+                    found.append((e.time, e.uuid, e.actor, e.record))
+                case .other: local.other += 1
+                }
+            }
+            return .success((found, local))
+        } catch {
+            return .failure(ReadError(description: "\(error)"))
+        }
+    }
+
+    /// The per-file results of the parallel read.
+    final class Results: @unchecked Sendable {  // guarded by `lock`
+        private let lock = NSLock()
+        private var slots: [Result<(Found, Counts), ReadError>?]
+        private(set) var done = 0
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        func set(_ i: Int, _ r: Result<(Found, Counts), ReadError>) {
+            lock.withLock {
+                slots[i] = r
+                done += 1
+            }
+        }
+        var all: [Result<(Found, Counts), ReadError>] { lock.withLock { slots.map { $0! } } }
+    }
+
     func run() throws {
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
@@ -56,35 +104,25 @@ struct Import: ParsableCommand {
         var counts = Counts()
         var events: [(time: EventTime, uuid: String, actor: Actor?, record: ImportedRecord)] = []
         let tty = isatty(2) == 1
-        for (i, file) in files.enumerated() {
-            if tty { FileHandle.standardError.write(Data("\rreading file \(i + 1) of \(files.count)".utf8)) }
-            do {
-                var raw: [UInt8]
-                if file == "-" {
-                    raw = Array(FileHandle.standardInput.readDataToEndOfFile())
-                } else {
-                    raw = try POSIXFileSystem().read(file)
-                }
-                if Gzip.isGzip(raw) { raw = try Gzip.decompress(raw) }
-                var found: [(time: EventTime, uuid: String, actor: Actor?, record: ImportedRecord)] = []
-                var local = Counts()
-                try CloudTrailReader.records(in: raw) { r in
-                    local.records += 1
-                    switch try CloudTrailReader.record(r) {
-                    case .mapping(let e):
-                        local.mappingRecords += 1
-                        if e.record.errorCode != nil { local.refused += 1 }
-                        found.append((e.time, e.uuid, e.actor, e.record))
-                    case .other: local.other += 1
-                    }
-                }
+        // Files are read, decompressed and parsed on every core; their results are taken in
+        // file order, so the outcome (and the first bad file named) does not depend on timing.
+        let list = files
+        let results = Results(count: list.count)
+        DispatchQueue.concurrentPerform(iterations: list.count) { i in
+            let result = Import.read(list[i])
+            results.set(i, result)
+            if tty { FileHandle.standardError.write(Data("\rread \(results.done) of \(list.count) files".utf8)) }
+        }
+        for (file, result) in zip(files, results.all) {
+            switch result {
+            case .success(let (found, local)):
                 events += found
                 counts.records += local.records
                 counts.mappingRecords += local.mappingRecords
                 counts.refused += local.refused
                 counts.other += local.other
                 counts.files += 1
-            } catch {
+            case .failure(let error):
                 let message = "\(file == "-" ? "standard input" : file): \(error)"
                 guard skipBad else {
                     if tty { FileHandle.standardError.write(Data("\n".utf8)) }
