@@ -271,11 +271,19 @@ public enum CloudTrailExport {
         o["recipientAccountId"] = .string(r.account)
         o["awsRegion"] = .string(r.region)
         if let id = r.requestID { o["requestID"] = .string(id) }
+        // The record's own order, not the imported event's place in this log.
+        var extra = JSONObject([("esmlogTimeMilliseconds", .number(Double(e.event.time.milliseconds)))])
+        if let order = r.order { extra["esmlogSequence"] = .number(Double(order)) }
+        o["additionalEventData"] = .object(extra)
         if let a = e.event.actor {
             var identity = JSONObject()
             for m in a.identity ?? JSONObject() {
-                let key = ["PrincipalArn": "arn", "SessionIssuerArn": "sessionIssuerArn", "Console": "console"][m.key] ?? ShapeChecker.camel(m.key)
-                identity[key] = m.value
+                switch m.key {
+                case "PrincipalArn": identity["arn"] = m.value
+                case "SessionIssuerArn": identity["sessionContext"] = ["sessionIssuer": ["arn": m.value]]
+                case "Console": o["sessionCredentialFromConsole"] = "true"
+                default: identity[ShapeChecker.camel(m.key)] = m.value
+                }
             }
             identity["accessKeyId"] = .string(a.accessKeyId)
             if let account = a.account { identity["accountId"] = .string(account) }

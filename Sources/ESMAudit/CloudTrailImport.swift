@@ -243,7 +243,8 @@ public enum CloudTrailReader {
             for k in ["UUID", "State", "StateTransitionReason", "LastModified"] { c[k] = nil }
             // CloudTrail shows a mapping's filter as {} (encrypted filters, and every filter since
             // 2024-08-06); a real FilterCriteria is never empty (an empty one is left out).
-            if case .object(let f)? = c["FilterCriteria"], f.isEmpty {
+            // (An esmlog export of imported history carries the redacted marker itself.)
+            if let f = c["FilterCriteria"], f == .object(JSONObject()) || f == ImportedRecord.redactedValue {
                 c["FilterCriteria"] = ImportedRecord.redactedValue
                 redacted.append("FilterCriteria")
             }

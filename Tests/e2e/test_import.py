@@ -193,6 +193,19 @@ def test_an_esmlog_export_round_trips_to_the_same_timeline(tmp_path):
     assert summary(esmlog_import(d, str(exported)))["imported"] == "0"
 
 
+def test_imported_history_exported_and_imported_again_is_the_same(tmp_path, data_dir):
+    bucket = str(tmp_path / "bucket")
+    write_bucket(bucket)
+    esmlog_import(data_dir, bucket)
+    exported = tmp_path / "again.json"
+    run_cli("export", "--data-dir", data_dir, "--format", "cloudtrail", "--output", str(exported))
+    again = str(tmp_path / "again")
+    assert summary(esmlog_import(again, str(exported)))["imported"] == str(len(MAPPING_RECORDS))
+    assert without_sequences(timeline(again)) == without_sequences(timeline(data_dir))
+    # The same eventIDs: importing the export into the first folder adds nothing.
+    assert summary(esmlog_import(data_dir, str(exported)))["imported"] == "0"
+
+
 @pytest.mark.parametrize("bad", ["truncated-gz", "malformed", "not-an-object", "not-cloudtrail"])
 def test_bad_input_names_the_file_and_imports_nothing_unless_skip_bad(tmp_path, data_dir, bad):
     good = jsonl(tmp_path, "good.jsonl", ALL)
