@@ -118,7 +118,10 @@ def test_export_html_is_self_contained_with_diffs_filters_and_coverage(history, 
     run_cli("export", "--data-dir", history["dir"], "--format", "html", "--output", str(path))
     page = path.read_text()
     assert head_hash(history["dir"]) in page and "verification: <span class=\"ok\">ok</span>" in page
-    assert not re.search(r"(src|href)\s*=|https?://|@import|url\(", page)
+    # Nothing from elsewhere: links only to places in the page itself (the timeline's dots).
+    assert not re.search(r"src\s*=|href\s*=\s*\"(?!#ev-\d+\")|https?://|@import|url\(", page)
+    for target in re.findall(r'href="#(ev-\d+)"', page):
+        assert f'id="{target}"' in page
     assert "<del>10</del> → <ins>50</ins>" in page
     assert history["uuid"] in page and history["other"] in page
     assert 'id="f-mapping"' in page and 'id="f-actor"' in page and 'data-actor="AKIABOB00000000000002"' in page
