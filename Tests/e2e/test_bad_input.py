@@ -46,7 +46,9 @@ CREATE_CASES = [
 
 @pytest.mark.parametrize("name,body,code", CREATE_CASES, ids=[c[0] for c in CREATE_CASES])
 def test_bad_create_is_a_clean_4xx_and_changes_nothing(server, name, body, code):
-    send(server, "POST", PATH, json.dumps({"FunctionName": "keep", "EventSourceArn": SQS}).encode())
+    _, _, made = send(server, "POST", PATH, json.dumps({"FunctionName": "keep", "EventSourceArn": SQS}).encode())
+    # Settled first: the system's Creating → Enabled must not land between the two reads.
+    wait_state(server.client(), json.loads(made)["UUID"], {"Enabled"})
     before = state(server)
     status, headers, payload = send(server, "POST", PATH, body)
     assert 400 <= status < 500, (status, payload)
