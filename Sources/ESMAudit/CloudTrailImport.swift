@@ -278,7 +278,11 @@ public enum CloudTrailReader {
             region: region, arn: arn, configuration: configuration, state: state, removed: removed, stateTransitionReason: reason,
             request: cleanRequest, tags: tags, tagKeys: tagKeys, errorCode: errorCode, errorMessage: r["errorMessage"]?.stringValue,
             redacted: redacted, order: extra?["esmlogSequence"]?.intValue.map { UInt64($0) })
-        return .mapping(ImportedEvent(time: time, uuid: uuid, actor: actor(r, identity), record: record))
+        var corrected = record
+        if r["addendum"]?["reason"]?.stringValue == "UPDATED_DATA", let original = r["addendum"]?["originalEventID"]?.stringValue {
+            corrected.corrects = original
+        }
+        return .mapping(ImportedEvent(time: time, uuid: uuid, actor: actor(r, identity), record: corrected))
     }
 
     /// The caller, from `userIdentity`; nil for Lambda itself.

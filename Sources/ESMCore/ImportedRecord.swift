@@ -43,6 +43,9 @@ public struct ImportedRecord: Sendable, Equatable {
     /// A tie-break among records of the same millisecond: the original sequence of esmlog's own
     /// export, when the record came from one.
     public var order: UInt64?
+    /// The eventID of an earlier record this one corrects (CloudTrail's `addendum` with reason
+    /// `UPDATED_DATA` and `originalEventID`): the earlier record is then left out of the history.
+    public var corrects: String?
 
     public static let redactedValue: JSON = "(redacted by CloudTrail)"
 
@@ -103,6 +106,7 @@ public struct ImportedRecord: Sendable, Equatable {
         if let errorMessage { o["ErrorMessage"] = .string(errorMessage) }
         if !redacted.isEmpty { o["Redacted"] = .array(redacted.map { .string($0) }) }
         if let order { o["Order"] = .number(Double(order)) }
+        if let corrects { o["Corrects"] = .string(corrects) }
         return .object(o)
     }
 
@@ -126,6 +130,7 @@ public struct ImportedRecord: Sendable, Equatable {
                   errorCode: json["ErrorCode"]?.stringValue, errorMessage: json["ErrorMessage"]?.stringValue,
                   redacted: json["Redacted"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                   order: json["Order"]?.intValue.map { UInt64($0) })
+        corrects = json["Corrects"]?.stringValue
     }
 
     /// The mapping after this record, from the mapping before it. A refused call changes nothing;
@@ -175,6 +180,13 @@ public enum HistoryOrder {
     /// The events in history order, each renumbered 1, 2, 3, ... in that order so that they fold
     /// like a log; `original` gives each one's sequence in the log.
     public static func ordered(_ events: [Event]) -> [(event: Event, original: UInt64)] {
+        // A record that a later one corrects (CloudTrail's UPDATED_DATA addendum) is replaced by it.
+        var corrected = Set<String>()
+        for e in events { if case .imported(let r) = e.change, let id = r.corrects { corrected.insert(id) } }
+        let events = corrected.isEmpty ? events : events.filter { e in
+            guard case .imported(let r) = e.change else { return true }
+            return !corrected.contains(r.eventID)
+        }
         func key(_ e: Event) -> (Int64, UInt64, String) {
             guard case .imported(let r) = e.change else { return (e.time.milliseconds, e.sequence, "") }
             return (e.time.milliseconds, r.order ?? 0, r.eventID)

@@ -70,6 +70,7 @@ public struct TimelineBuilder {
             notes.append("the mapping's configuration is not in the imported records: its tags cannot be followed")
         }
         for path in r.redacted { notes.append("\(path) redacted by CloudTrail: its value is unknown") }
+        if let id = r.corrects { notes.append("corrects CloudTrail record \(id), which is left out (addendum UPDATED_DATA)") }
         return notes
     }
 

@@ -206,6 +206,24 @@ def test_imported_history_exported_and_imported_again_is_the_same(tmp_path, data
     assert summary(esmlog_import(data_dir, str(exported)))["imported"] == "0"
 
 
+@pytest.mark.parametrize("correction_first", [False, True])
+def test_a_record_corrected_by_an_addendum_is_replaced_by_its_correction(tmp_path, data_dir, correction_first):
+    from cloudtrail_fixtures import CREATE, UPDATE
+    correction = json.loads(json.dumps(UPDATE))
+    correction["eventID"] = "e0000000-0000-4000-8000-0000000000c1"
+    correction["responseElements"]["batchSize"] = 6
+    correction["addendum"] = {"reason": "UPDATED_DATA", "updatedFields": "responseElements",
+                              "originalRequestID": UPDATE["requestID"], "originalEventID": UPDATE["eventID"]}
+    records = [correction, CREATE, UPDATE] if correction_first else [CREATE, UPDATE, correction]
+    esmlog_import(data_dir, jsonl(tmp_path, "corrected.jsonl", records))
+    events = timeline(data_dir, UUID_A)
+    updates = [e for e in events if e["Operation"] == "UpdateEventSourceMapping"]
+    assert len(updates) == 1 and updates[0]["CloudTrail"]["EventID"] == correction["eventID"]
+    assert [(c["Before"], c["After"]) for c in updates[0]["Changes"] if c["Field"] == "BatchSize"] == [(10, 6)]
+    assert any("corrects CloudTrail record " + UPDATE["eventID"] in n for n in updates[0]["Notes"])
+    assert replay(data_dir)["EventSourceMappings"][0]["BatchSize"] == 6
+
+
 @pytest.mark.parametrize("bad", ["truncated-gz", "malformed", "not-an-object", "not-cloudtrail"])
 def test_bad_input_names_the_file_and_imports_nothing_unless_skip_bad(tmp_path, data_dir, bad):
     good = jsonl(tmp_path, "good.jsonl", ALL)
