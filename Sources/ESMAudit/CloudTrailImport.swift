@@ -95,15 +95,14 @@ public enum CloudTrailReader {
     /// checked, and only those that mention `lambda.amazonaws.com` are built.
     /// - Returns: false when the document is not one such object (the general reader takes it).
     static func trailFile(_ bytes: [UInt8], _ visit: (Item) throws -> Void) throws -> Bool {
-        var records: Range<Int>?
-        let single: Bool
+        let records: [Range<Int>]
         do {
-            single = try JSON.members(of: bytes) { name, range in if name == "Records" { records = range } }
+            guard let found = try JSON.elements(ofMember: "Records", in: bytes) else { return false }
+            records = found
         } catch let e as JSONParseError {
             throw CloudTrailReadError(reason: "not valid JSON: \(e)")
         }
-        guard single, let records, bytes[records.lowerBound] == UInt8(ascii: "[") else { return false }
-        for (i, r) in try JSON.elements(of: bytes, array: records).enumerated() {
+        for (i, r) in records.enumerated() {
             guard bytes[r.lowerBound] == UInt8(ascii: "{") else {
                 throw CloudTrailReadError(reason: "offset \(r.lowerBound): record \(i + 1) of Records is not an object")
             }

@@ -86,59 +86,73 @@ extension JSONParser {
 }
 
 extension JSON {
-    /// When `bytes` is one JSON object and nothing else: calls `visit` with each member's name
-    /// and the byte range of its value, after checking the whole document's syntax. Returns
-    /// false, visiting nothing, when the document is something else (several values, an array).
+    /// When `bytes` is one JSON object and nothing else, and its member `name` is an array: the
+    /// byte ranges of that array's elements, found in a single walk that checks the syntax of the
+    /// whole document (nothing is built). nil, when the document is something else (several
+    /// values, an array, an object without such a member).
     /// - Throws: `JSONParseError` for a syntax error in the object.
-    public static func members(of bytes: [UInt8], _ visit: (String, Range<Int>) throws -> Void) throws -> Bool {
-        var found: [(String, Range<Int>)] = []
-        let single: Bool = try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> Bool in
+    public static func elements(ofMember name: String, in bytes: [UInt8]) throws -> [Range<Int>]? {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> [Range<Int>]? in
             var p = JSONParser(buffer)
             p.skipSpace()
-            guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: "{") else { return false }
-            let start = p.i
-            try p.skipValue()
-            p.skipSpace()
-            guard p.i == buffer.count else { return false }
-            // Valid: walk the members again, recording each value's range.
-            p.i = start + 1
-            while true {
-                p.skipSpace()
-                guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: "\"") else { return true }
-                let name = try p.parseString()
-                p.skipSpace()
-                p.i += 1  // ':'
-                p.skipSpace()
-                let valueStart = p.i
-                try p.skipValue()
-                found.append((name, valueStart..<p.i))
-                p.skipSpace()
-                if buffer[p.i] == UInt8(ascii: ",") { p.i += 1 } else { return true }
-            }
-        }
-        guard single else { return false }
-        for (name, range) in found { try visit(name, range) }
-        return true
-    }
-
-    /// The byte ranges of the elements of the (already checked) array at `range`.
-    public static func elements(of bytes: [UInt8], array range: Range<Int>) throws -> [Range<Int>] {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> [Range<Int>] in
-            var p = JSONParser(UnsafeBufferPointer(rebasing: buffer[..<range.upperBound]))
-            p.i = range.lowerBound
-            guard p.i < range.upperBound, buffer[p.i] == UInt8(ascii: "[") else { throw p.fail("not an array") }
+            guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: "{") else { return nil }
+            try p.enter()
             p.i += 1
-            var out: [Range<Int>] = []
-            while true {
-                p.skipSpace()
-                if p.i < range.upperBound, buffer[p.i] == UInt8(ascii: "]") { return out }
-                let start = p.i
-                try p.skipValue()
-                out.append(start..<p.i)
-                p.skipSpace()
-                guard p.i < range.upperBound, buffer[p.i] == UInt8(ascii: ",") else { return out }
+            var found: [Range<Int>]?
+            p.skipSpace()
+            if p.i < buffer.count, buffer[p.i] == UInt8(ascii: "}") {
                 p.i += 1
+            } else {
+                while true {
+                    p.skipSpace()
+                    guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
+                    let key = try p.parseString()
+                    p.skipSpace()
+                    guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
+                    p.i += 1
+                    p.skipSpace()
+                    if key == name, p.i < buffer.count, buffer[p.i] == UInt8(ascii: "[") {
+                        found = try p.skipArrayRecordingElements()
+                    } else {
+                        try p.skipValue()
+                    }
+                    p.skipSpace()
+                    guard p.i < buffer.count else { throw p.fail("unexpected end of input") }
+                    if buffer[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                    if buffer[p.i] == UInt8(ascii: "}") { p.i += 1; break }
+                    throw p.fail("expected ',' or '}'")
+                }
             }
+            p.skipSpace()
+            return p.i == buffer.count ? found : nil
         }
+    }
+}
+
+extension JSONParser {
+    /// Skips the array that starts here, as `skipValue` does, returning each element's range.
+    mutating func skipArrayRecordingElements() throws(JSONParseError) -> [Range<Int>] {
+        try enter()
+        i += 1
+        var out: [Range<Int>] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") {
+            i += 1
+            depth -= 1
+            return out
+        }
+        while true {
+            skipSpace()
+            let start = i
+            try skipValue()
+            out.append(start..<i)
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "]") { i += 1; break }
+            throw fail("expected ',' or ']'")
+        }
+        depth -= 1
+        return out
     }
 }
