@@ -38,10 +38,19 @@ public enum TimeTravel {
             case .head: false
             }
         }
+        // Imported history is folded in event-time order, not in append order: its events are
+        // gathered from the whole log and folded after the scan (such a folder has no snapshots).
+        var imported: [Event] = []
+        var isImported = false
         func run(_ start: Projection, from snapshot: SnapshotPoint?) throws -> (Projection, mismatch: String?) {
             var projection = start
             do {
                 let scan = try scanner.scan(from: snapshot) { event in
+                    if HistoryOrder.isImported(event) {
+                        isImported = true
+                        if !past(event) { imported.append(event) }
+                        return
+                    }
                     if past(event) { throw Stop() }
                     try projection.apply(event)
                     progress(event.sequence)
@@ -49,29 +58,6 @@ public enum TimeTravel {
                 if let m = scan.snapshotMismatch { return (projection, m) }
                 if let first = scan.corruption.first { throw StorageError(.corruption, "log is corrupt: \(first)") }
             } catch is Stop {}
-            return (projection, nil)
-        }
-        // Imported history is read in event-time order, not in append order, so it is folded
-        // from the whole log (snapshots are of served history only).
-        var imported: [Event] = []
-        var isImported = false
-        do {
-            _ = try scanner.scan { e in
-                guard HistoryOrder.isImported(e) else { throw Stop() }
-                isImported = true
-                switch point {
-                case .sequence(let s) where e.sequence > s: break
-                case .time(let t) where e.time > t: break
-                default: imported.append(e)
-                }
-            }
-        } catch is Stop {}
-        if isImported {
-            var projection = Projection()
-            for (e, original) in HistoryOrder.ordered(imported) {
-                try projection.apply(e)
-                progress(original)
-            }
             return (projection, nil)
         }
         var result: (Projection, String?)?
@@ -86,6 +72,14 @@ public enum TimeTravel {
             break
         }
         let (projection, snapshot) = try result ?? (run(Projection(), from: nil).0, nil)
+        if isImported {
+            var history = Projection()
+            for (e, original) in HistoryOrder.ordered(imported) {
+                try history.apply(e)
+                progress(original)
+            }
+            return (history, nil)
+        }
         if case .sequence(let s) = point, projection.lastSequence < s {
             throw StorageError(.invalidArgument, "sequence \(s) is past the end of the log (last sequence \(projection.lastSequence))")
         }
