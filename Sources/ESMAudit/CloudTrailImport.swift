@@ -276,12 +276,9 @@ public enum CloudTrailReader {
             account: account.isEmpty ? String(arn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first ?? "") : account,
             region: region, arn: arn, configuration: configuration, state: state, removed: removed, stateTransitionReason: reason,
             request: cleanRequest, tags: tags, tagKeys: tagKeys, errorCode: errorCode, errorMessage: r["errorMessage"]?.stringValue,
-            redacted: redacted, order: extra?["esmlogSequence"]?.intValue.map { UInt64($0) })
-        var corrected = record
-        if r["addendum"]?["reason"]?.stringValue == "UPDATED_DATA", let original = r["addendum"]?["originalEventID"]?.stringValue {
-            corrected.corrects = original
-        }
-        return .mapping(ImportedEvent(time: time, uuid: uuid, actor: actor(r, identity), record: corrected))
+            redacted: redacted, order: extra?["esmlogSequence"]?.intValue.map { UInt64($0) },
+            corrects: r["addendum"]?["reason"]?.stringValue == "UPDATED_DATA" ? r["addendum"]?["originalEventID"]?.stringValue : nil)
+        return .mapping(ImportedEvent(time: time, uuid: uuid, actor: actor(r, identity), record: record))
     }
 
     /// The caller, from `userIdentity`; nil for Lambda itself.

@@ -52,7 +52,7 @@ public struct ImportedRecord: Sendable, Equatable {
     public init(action: Action, eventName: String, eventID: String, requestID: String?, account: String, region: String, arn: String,
                 configuration: JSONObject?, state: MappingState?, removed: Bool = false, stateTransitionReason: String?,
                 request: JSONObject, tags: JSONObject? = nil, tagKeys: [String]? = nil, errorCode: String? = nil,
-                errorMessage: String? = nil, redacted: [String] = [], order: UInt64? = nil) {
+                errorMessage: String? = nil, redacted: [String] = [], order: UInt64? = nil, corrects: String? = nil) {
         self.action = action
         self.eventName = eventName
         self.eventID = eventID
@@ -71,6 +71,7 @@ public struct ImportedRecord: Sendable, Equatable {
         self.errorMessage = errorMessage
         self.redacted = redacted
         self.order = order
+        self.corrects = corrects
     }
 
     /// The API operation (or Lambda's own event) the record is of.
@@ -129,8 +130,7 @@ public struct ImportedRecord: Sendable, Equatable {
                   request: request, tags: json["Tags"]?.objectValue, tagKeys: json["TagKeys"]?.arrayValue?.compactMap(\.stringValue),
                   errorCode: json["ErrorCode"]?.stringValue, errorMessage: json["ErrorMessage"]?.stringValue,
                   redacted: json["Redacted"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                  order: json["Order"]?.intValue.map { UInt64($0) })
-        corrects = json["Corrects"]?.stringValue
+                  order: json["Order"]?.intValue.map { UInt64($0) }, corrects: json["Corrects"]?.stringValue)
     }
 
     /// The mapping after this record, from the mapping before it. A refused call changes nothing;

@@ -108,32 +108,35 @@ public enum CheckpointFile {
     /// What the log says about each checkpoint: every problem, in order. `publicKey` nil checks
     /// only that the log still holds each signed prefix.
     public static func problems(_ checkpoints: [Checkpoint], in scan: LogScan, publicKey: Curve25519.Signing.PublicKey?) -> [String] {
-        var hashAt: [UInt64: ChainHash] = [:]
-        for s in scan.segments { for b in s.boundaries { hashAt[b.lastSequence] = b.hash } }
-        var out: [String] = []
-        for c in checkpoints {
-            let name = "checkpoint of sequence \(c.sequence) signed \(c.time)"
-            if let publicKey, !c.verifies(with: publicKey) {
-                out.append(Array(publicKey.rawRepresentation) == c.publicKey
-                    ? "\(name): the signature does not verify: the checkpoint was altered"
-                    : "\(name): signed by another key")
-                continue
-            }
-            if c.sequence > scan.lastSequence {
-                out.append("\(name): the log ends at sequence \(scan.lastSequence): signed events were removed")
-            } else if let h = hashAt[c.sequence], h != c.hash {
-                out.append("\(name): the log's chain hash after that sequence is \(h.hex), not the signed \(c.hash.hex): history was rewritten")
-            } else if hashAt[c.sequence] == nil {
-                out.append("\(name): no record of the log ends at that sequence: history was rewritten")
-            }
-        }
-        return out
+        let hashAt = hashes(scan)
+        return checkpoints.compactMap { problem($0, hashAt: hashAt, lastSequence: scan.lastSequence, publicKey: publicKey) }
     }
 
     /// The newest checkpoint at or before `sequence` that the log agrees with.
     public static func newest(_ checkpoints: [Checkpoint], in scan: LogScan, through sequence: UInt64) -> Checkpoint? {
-        let candidates = checkpoints.filter { $0.sequence <= sequence }.sorted { $0.sequence > $1.sequence }
-        return candidates.first { problems([$0], in: scan, publicKey: nil).isEmpty }
+        let hashAt = hashes(scan)
+        return checkpoints.filter { $0.sequence <= sequence }.sorted { $0.sequence > $1.sequence }
+            .first { problem($0, hashAt: hashAt, lastSequence: scan.lastSequence, publicKey: nil) == nil }
+    }
+
+    /// The chain hash after each events record, by the record's last sequence.
+    static func hashes(_ scan: LogScan) -> [UInt64: ChainHash] {
+        var hashAt: [UInt64: ChainHash] = [:]
+        for s in scan.segments { for b in s.boundaries { hashAt[b.lastSequence] = b.hash } }
+        return hashAt
+    }
+
+    static func problem(_ c: Checkpoint, hashAt: [UInt64: ChainHash], lastSequence: UInt64, publicKey: Curve25519.Signing.PublicKey?) -> String? {
+        let name = "checkpoint of sequence \(c.sequence) signed \(c.time)"
+        if let publicKey, !c.verifies(with: publicKey) {
+            return Array(publicKey.rawRepresentation) == c.publicKey
+                ? "\(name): the signature does not verify: the checkpoint was altered"
+                : "\(name): signed by another key"
+        }
+        if c.sequence > lastSequence { return "\(name): the log ends at sequence \(lastSequence): signed events were removed" }
+        guard let h = hashAt[c.sequence] else { return "\(name): no record of the log ends at that sequence: history was rewritten" }
+        if h != c.hash { return "\(name): the log's chain hash after that sequence is \(h.hex), not the signed \(c.hash.hex): history was rewritten" }
+        return nil
     }
 }
 

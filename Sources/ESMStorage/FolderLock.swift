@@ -89,11 +89,7 @@ extension POSIXFileSystem {
         guard fcntl(fd, OFDLock.setLock, &fl) == 0 else {
             let e = errno
             _ = Glibc.close(fd)
-            guard e == EAGAIN || e == EACCES else {
-                return try { () throws(StorageError) -> any FolderLock in
-                    throw StorageError(.io, "lock \(path): \(String(cString: strerror(e)))", errno: e)
-                }()
-            }
+            guard e == EAGAIN || e == EACCES else { throw StorageError(.io, "lock \(path): \(String(cString: strerror(e)))", errno: e) }
             let holder = LockHolder(pid: OFDLock.pid(in: path))
             let folder = path.hasSuffix("/" + DataFolder.lockName) ? String(path.dropLast(DataFolder.lockName.count + 1)) : path
             throw StorageError(.locked, "the data folder \(folder) is in use by another esmlog process (\(holder)); only one process may write a log at a time", errno: e)

@@ -56,7 +56,4 @@ public enum ImportedLog {
         }
         return Outcome(imported: fresh.count, duplicates: duplicates, lastSequence: writer.nextSequence - 1)
     }
-
-    /// The events of an imported log, in history order and renumbered (see `HistoryOrder`).
-    public static func historyOrder(_ events: [Event]) -> [(event: Event, original: UInt64)] { HistoryOrder.ordered(events) }
 }
