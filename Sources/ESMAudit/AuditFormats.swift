@@ -232,12 +232,8 @@ public enum CloudTrailExport {
             case .updated(_, _, _, _, let request):
                 parameters = request
                 parameters["uUID"] = .string(e.event.uuid)
-            case .tagged(let tags):
-                parameters["resource"] = .string(mappingArn(e))
-                parameters["tags"] = .object(tags)
-            case .untagged(let keys):
-                parameters["resource"] = .string(mappingArn(e))
-                parameters["tagKeys"] = .array(keys.map { .string($0) })
+            case .tagged(let tags): parameters = tagParameters(mappingArn(e), tags: tags, keys: nil)
+            case .untagged(let keys): parameters = tagParameters(mappingArn(e), tags: nil, keys: keys)
             default: parameters["uUID"] = .string(e.event.uuid)
             }
             o["requestParameters"] = .object(parameters)
@@ -291,10 +287,7 @@ public enum CloudTrailExport {
         }
         var parameters = r.request
         switch r.action {
-        case .tag, .untag:
-            parameters = JSONObject([("resource", .string(r.arn))])
-            if let tags = r.tags { parameters["tags"] = .object(tags) }
-            if let keys = r.tagKeys { parameters["tagKeys"] = .array(keys.map { .string($0) }) }
+        case .tag, .untag: parameters = tagParameters(r.arn, tags: r.tags, keys: r.tagKeys)
         case .update, .delete: parameters["uUID"] = .string(e.event.uuid)
         default: break
         }
@@ -309,6 +302,14 @@ public enum CloudTrailExport {
             o["resources"] = [["ARN": .string(r.arn), "accountId": .string(r.account), "type": "AWS::Lambda::EventSourceMapping"]]
             o["serviceEventDetails"] = ["ESMDisableReason": .string(r.stateTransitionReason ?? "")]
         }
+    }
+
+    /// TagResource's `{resource, tags}` and UntagResource's `{resource, tagKeys}`.
+    static func tagParameters(_ arn: String, tags: JSONObject?, keys: [String]?) -> JSONObject {
+        var parameters = JSONObject([("resource", .string(arn))])
+        if let tags { parameters["tags"] = .object(tags) }
+        if let keys { parameters["tagKeys"] = .array(keys.map { .string($0) }) }
+        return parameters
     }
 
     static func mappingArn(_ e: TimelineEntry) -> String {

@@ -94,6 +94,7 @@ public enum Decider {
         return .success(Decision(uuid: uuid, time: context.time, actor: context.actor, change: change))
     }
 
+    /// The Kafka configs: MSK's, then the self-managed one's.
     static let kafkaConfigs = ["AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig"]
 
     /// Request members stored in the configuration as given (after `normalize`).
@@ -133,15 +134,10 @@ public enum Decider {
             c["SelfManagedEventSource"] = ["Endpoints": .object(endpoints)]
         }
         // The consumer group defaults to the UUID; the rest of the config (SchemaRegistryConfig) stays.
-        if kind == .msk, c["AmazonManagedKafkaEventSourceConfig"]?["ConsumerGroupId"] == nil {
-            var o = c["AmazonManagedKafkaEventSourceConfig"]?.objectValue ?? JSONObject()
+        for (k, key) in zip([SourceKind.msk, .selfManagedKafka], kafkaConfigs) where kind == k && c[key]?["ConsumerGroupId"] == nil {
+            var o = c[key]?.objectValue ?? JSONObject()
             o["ConsumerGroupId"] = .string(uuid)
-            c["AmazonManagedKafkaEventSourceConfig"] = .object(o)
-        }
-        if kind == .selfManagedKafka, c["SelfManagedKafkaEventSourceConfig"]?["ConsumerGroupId"] == nil {
-            var o = c["SelfManagedKafkaEventSourceConfig"]?.objectValue ?? JSONObject()
-            o["ConsumerGroupId"] = .string(uuid)
-            c["SelfManagedKafkaEventSourceConfig"] = .object(o)
+            c[key] = .object(o)
         }
         if kind == .documentdb, var d = c["DocumentDBEventSourceConfig"]?.objectValue, d["FullDocument"] == nil {
             d["FullDocument"] = "Default"

@@ -138,16 +138,8 @@ public struct ImportedRecord: Sendable, Equatable {
     func apply(to mapping: Mapping?, _ event: Event) -> Mapping? {
         if errorCode != nil { return mapping }
         switch action {
-        case .tag:
-            guard var m = mapping else { return nil }
-            for t in tags ?? JSONObject() { m.tags[t.key] = t.value }
-            m.sequence = event.sequence
-            return m
-        case .untag:
-            guard var m = mapping else { return nil }
-            for k in tagKeys ?? [] { m.tags[k] = nil }
-            m.sequence = event.sequence
-            return m
+        case .tag, .untag:
+            return mapping?.retagged(set: tags ?? JSONObject(), removing: tagKeys ?? [], sequence: event.sequence)
         default:
             if removed { return nil }
             guard let state else { return mapping }

@@ -48,19 +48,26 @@ public enum Projector {
             guard m.state == .deleting else { throw fail("removal of a mapping that is \(m.state.rawValue)") }
             return nil
         case .tagged(let tags):
-            // Tags are not part of the ESM configuration: LastModified stays.
-            guard var m = mapping else { throw fail("tags for unknown mapping \(event.uuid)") }
-            for tag in tags { m.tags[tag.key] = tag.value }
-            m.sequence = event.sequence
-            return m
+            guard let m = mapping else { throw fail("tags for unknown mapping \(event.uuid)") }
+            return m.retagged(set: tags, removing: [], sequence: event.sequence)
         case .untagged(let keys):
-            guard var m = mapping else { throw fail("untag of unknown mapping \(event.uuid)") }
-            for key in keys { m.tags[key] = nil }
-            m.sequence = event.sequence
-            return m
+            guard let m = mapping else { throw fail("untag of unknown mapping \(event.uuid)") }
+            return m.retagged(set: JSONObject(), removing: keys, sequence: event.sequence)
         case .imported(let record):
             return record.apply(to: mapping, event)
         }
+    }
+}
+
+extension Mapping {
+    /// The mapping after a tag change. Tags are not part of the ESM configuration: LastModified
+    /// and the state stay.
+    func retagged(set: JSONObject, removing keys: [String], sequence: UInt64) -> Mapping {
+        var m = self
+        for tag in set { m.tags[tag.key] = tag.value }
+        for key in keys { m.tags[key] = nil }
+        m.sequence = sequence
+        return m
     }
 }
 

@@ -25,6 +25,15 @@ struct Import: ParsableCommand {
 
     struct Counts {
         var files = 0, records = 0, mappingRecords = 0, refused = 0, other = 0, badFiles = 0
+
+        mutating func add(_ o: Counts) {
+            files += o.files
+            records += o.records
+            mappingRecords += o.mappingRecords
+            refused += o.refused
+            other += o.other
+            badFiles += o.badFiles
+        }
     }
 
     typealias Found = [(time: EventTime, uuid: String, actor: Actor?, record: ImportedRecord)]
@@ -39,7 +48,7 @@ struct Import: ParsableCommand {
             var raw: [UInt8] = file == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : try POSIXFileSystem().read(file)
             if Gzip.isGzip(raw) { raw = try Gzip.decompress(raw) }
             var found: Found = []
-            var local = Counts()
+            var local = Counts(files: 1)
             try CloudTrailReader.records(in: raw) { item in
                 local.records += 1
                 guard case .record(let r) = item else {
@@ -117,11 +126,7 @@ struct Import: ParsableCommand {
             switch result {
             case .success(let (found, local)):
                 events += found
-                counts.records += local.records
-                counts.mappingRecords += local.mappingRecords
-                counts.refused += local.refused
-                counts.other += local.other
-                counts.files += 1
+                counts.add(local)
             case .failure(let error):
                 let message = "\(file == "-" ? "standard input" : file): \(error)"
                 guard skipBad else {
