@@ -5,50 +5,8 @@ extension JSONParser {
     mutating func skipValue() throws(JSONParseError) {
         guard i < b.count else { throw fail("unexpected end of input") }
         switch b[i] {
-        case UInt8(ascii: "{"):
-            try enter()
-            i += 1
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "}") {
-                i += 1
-                depth -= 1
-                return
-            }
-            while true {
-                skipSpace()
-                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                try skipString()
-                skipSpace()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                i += 1
-                skipSpace()
-                try skipValue()
-                skipSpace()
-                guard i < b.count else { throw fail("unexpected end of input") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; break }
-                throw fail("expected ',' or '}'")
-            }
-            depth -= 1
-        case UInt8(ascii: "["):
-            try enter()
-            i += 1
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "]") {
-                i += 1
-                depth -= 1
-                return
-            }
-            while true {
-                skipSpace()
-                try skipValue()
-                skipSpace()
-                guard i < b.count else { throw fail("unexpected end of input") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; break }
-                throw fail("expected ',' or ']'")
-            }
-            depth -= 1
+        case UInt8(ascii: "{"): _ = try skipObject()
+        case UInt8(ascii: "["): _ = try skipArray(recording: false)
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
@@ -56,6 +14,69 @@ extension JSONParser {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
         default: throw fail("unexpected character")
         }
+    }
+
+    /// Skips the object that starts here. With `wanted`, returns the element ranges of its
+    /// member of that name when that member is an array.
+    mutating func skipObject(recordingElementsOf wanted: String? = nil) throws(JSONParseError) -> [Range<Int>]? {
+        try enter()
+        i += 1
+        var found: [Range<Int>]?
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") {
+            i += 1
+            depth -= 1
+            return found
+        }
+        while true {
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+            // Member names are built only when one is looked for.
+            let key: String? = wanted == nil ? nil : try parseString()
+            if wanted == nil { try skipString() }
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            i += 1
+            skipSpace()
+            if let key, key == wanted, i < b.count, b[i] == UInt8(ascii: "[") {
+                found = try skipArray(recording: true)
+            } else {
+                try skipValue()
+            }
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") { i += 1; break }
+            throw fail("expected ',' or '}'")
+        }
+        depth -= 1
+        return found
+    }
+
+    /// Skips the array that starts here; with `recording`, returns each element's range.
+    mutating func skipArray(recording: Bool) throws(JSONParseError) -> [Range<Int>] {
+        try enter()
+        i += 1
+        var out: [Range<Int>] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") {
+            i += 1
+            depth -= 1
+            return out
+        }
+        while true {
+            skipSpace()
+            let start = i
+            try skipValue()
+            if recording { out.append(start..<i) }
+            skipSpace()
+            guard i < b.count else { throw fail("unexpected end of input") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "]") { i += 1; break }
+            throw fail("expected ',' or ']'")
+        }
+        depth -= 1
+        return out
     }
 
     /// A string's escapes and control characters checked; its UTF-8 is checked when it is built.
@@ -96,63 +117,9 @@ extension JSON {
             var p = JSONParser(buffer)
             p.skipSpace()
             guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: "{") else { return nil }
-            try p.enter()
-            p.i += 1
-            var found: [Range<Int>]?
-            p.skipSpace()
-            if p.i < buffer.count, buffer[p.i] == UInt8(ascii: "}") {
-                p.i += 1
-            } else {
-                while true {
-                    p.skipSpace()
-                    guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
-                    let key = try p.parseString()
-                    p.skipSpace()
-                    guard p.i < buffer.count, buffer[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
-                    p.i += 1
-                    p.skipSpace()
-                    if key == name, p.i < buffer.count, buffer[p.i] == UInt8(ascii: "[") {
-                        found = try p.skipArrayRecordingElements()
-                    } else {
-                        try p.skipValue()
-                    }
-                    p.skipSpace()
-                    guard p.i < buffer.count else { throw p.fail("unexpected end of input") }
-                    if buffer[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-                    if buffer[p.i] == UInt8(ascii: "}") { p.i += 1; break }
-                    throw p.fail("expected ',' or '}'")
-                }
-            }
+            let found = try p.skipObject(recordingElementsOf: name)
             p.skipSpace()
             return p.i == buffer.count ? found : nil
         }
-    }
-}
-
-extension JSONParser {
-    /// Skips the array that starts here, as `skipValue` does, returning each element's range.
-    mutating func skipArrayRecordingElements() throws(JSONParseError) -> [Range<Int>] {
-        try enter()
-        i += 1
-        var out: [Range<Int>] = []
-        skipSpace()
-        if i < b.count, b[i] == UInt8(ascii: "]") {
-            i += 1
-            depth -= 1
-            return out
-        }
-        while true {
-            skipSpace()
-            let start = i
-            try skipValue()
-            out.append(start..<i)
-            skipSpace()
-            guard i < b.count else { throw fail("unexpected end of input") }
-            if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            if b[i] == UInt8(ascii: "]") { i += 1; break }
-            throw fail("expected ',' or ']'")
-        }
-        depth -= 1
-        return out
     }
 }
