@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // libzstd from the system (Debian: libzstd-dev).
@@ -36,6 +38,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
+        // The log on PostgreSQL: the same records and chain as the segment files, appended by
+        // several nodes in one total order.
+        .target(name: "ESMPostgres", dependencies: [
+            "ESMCore", "ESMStorage",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // The AWS REST-JSON API over Hummingbird 2.
         .target(name: "ESMServer", dependencies: [
             "ESMCore", "ESMStorage",
@@ -50,7 +62,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "esmlog", dependencies: [
-            "ESMCore", "ESMStorage", "ESMServer", "ESMAudit",
+            "ESMCore", "ESMStorage", "ESMServer", "ESMAudit", "ESMPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -58,5 +70,6 @@ let package = Package(
         .testTarget(name: "ESMStorageTests", dependencies: ["ESMStorage", "ESMCore"]),
         .testTarget(name: "ESMServerTests", dependencies: ["ESMServer"]),
         .testTarget(name: "ESMAuditTests", dependencies: ["ESMAudit", "ESMCore"]),
+        .testTarget(name: "ESMPostgresTests", dependencies: ["ESMPostgres", "ESMStorage", "ESMCore"]),
     ]
 )

@@ -28,11 +28,12 @@ public struct NetworkLimits: Sendable {
 /// next start cuts.
 public enum Server {
     /// - Parameters:
+    ///   - alongside: work that runs as long as the server does (following a shared log).
     ///   - onListening: told the bound port once the server accepts connections (the port may
     ///     have been 0, "any free port").
     public static func run(store: Store, host: String, port: Int, configuration: APIConfiguration,
                            limits: NetworkLimits = NetworkLimits(), transitionDelaySeconds: Double,
-                           checkpoints: CheckpointSigner? = nil, logger: Logger,
+                           checkpoints: CheckpointSigner? = nil, alongside: [@Sendable () async -> Void] = [], logger: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let sweeper = TransitionSweeper(store: store, delaySeconds: transitionDelaySeconds, logger: logger)
         let app = Application(
@@ -52,6 +53,7 @@ public enum Server {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await sweeper.run() }
             if let checkpoints { group.addTask { await checkpoints.run(store: store, logger: logger) } }
+            for task in alongside { group.addTask { await task() } }
             defer { group.cancelAll() }
             try await app.runService()
         }

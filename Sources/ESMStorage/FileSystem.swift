@@ -158,7 +158,7 @@ final class POSIXFile: LogFile {
 extension FileSystem {
     /// Creates `path` holding `bytes` so that a crash leaves either no file or the whole one:
     /// the bytes go to `<path>.tmp`, which is synced, renamed into place, and the folder synced.
-    func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(StorageError) {
+    public func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(StorageError) {
         let tmp = path + ".tmp"
         if exists(tmp) { try remove(tmp) }
         let f = try create(tmp)

@@ -51,7 +51,7 @@ public enum ImportedLog {
                 defer { next += 1 }
                 return Event(sequence: next, time: e.time, uuid: e.uuid, actor: e.actor, change: .imported(e.record))
             }
-            try writer.append(list)
+            try writer.write(list)
             start += batch.count
         }
         return Outcome(imported: fresh.count, duplicates: duplicates, lastSequence: writer.nextSequence - 1)

@@ -97,7 +97,7 @@ public final class LogWriter {
     /// writer's position is unchanged, and a later append may succeed (e.g. once disk space
     /// returns).
     /// - Throws: `StorageError` with code `.io`.
-    public func append(_ events: [Event]) throws(StorageError) {
+    public func write(_ events: [Event]) throws(StorageError) {
         precondition(!events.isEmpty && events[0].sequence == nextSequence, "events must continue the log")
         if let failure { throw failure }
         if needsSegment { try startSegment() }

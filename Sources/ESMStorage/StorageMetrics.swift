@@ -13,7 +13,7 @@ public struct StorageMetrics: Sendable {
     let appends: Counter
     /// Events per group-commit record.
     let batchEvents: Recorder
-    /// How long each fdatasync took.
+    /// How long each fdatasync took (on PostgreSQL: each append's committed call).
     let syncDuration: Timer
     /// Bytes appended to the log (records, dictionaries and seals).
     let bytesWritten: Counter
@@ -26,6 +26,14 @@ public struct StorageMetrics: Sendable {
         batchEvents = Recorder(label: StorageMetrics.batchEventsName, aggregate: true, factory: factory)
         syncDuration = Timer(label: StorageMetrics.syncDurationName, factory: factory)
         bytesWritten = Counter(label: "esmlog_log_bytes_written_total", factory: factory)
+    }
+
+    /// One durable append of `events` events in `bytes` bytes that took `duration`.
+    public func recordAppend(events: Int, bytes: Int, duration: Duration) {
+        appends.increment(by: Int64(events))
+        batchEvents.record(events)
+        syncDuration.recordNanoseconds(duration.nanoseconds)
+        bytesWritten.increment(by: Int64(bytes))
     }
 }
 

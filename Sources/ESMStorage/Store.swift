@@ -13,6 +13,9 @@ public struct StoreOptions: Sendable {
     /// A snapshot is taken in the background after this many events since the last (0: never).
     public var snapshotEveryEvents: UInt64 = 100_000
     public var fileSystem: any FileSystem = POSIXFileSystem()
+    /// How often a store on a shared log looks for other writers' records when nothing wakes it
+    /// sooner (notifications can be lost).
+    public var followIntervalSeconds: Double = 0.2
     /// Where the log reports appends, group-commit sizes, sync times and bytes written.
     public var metrics: (any MetricsFactory)?
 
@@ -30,7 +33,8 @@ public final class Store: @unchecked Sendable {
     public let directory: String
     let options: StoreOptions
     let logger: Logger
-    let writer: LogWriter
+    /// The log's writing end; touched by the commit thread only, after init.
+    let writer: any LogAppender
     /// This process's hold on the data folder: one writer per log.
     let folderLock: any FolderLock
 
@@ -53,39 +57,60 @@ public final class Store: @unchecked Sendable {
     /// is on disk. Reads go on.
     var writesRefused: String?
     var snapshotting = false
+    /// Asked for by `wake()`: read other writers' records now.
+    var followRequested = false
+    /// Why following a shared log fails now (logged once per outage).
+    var followFailure: String?
     let snapshots: SnapshotStore
     let snapshotWork = DispatchGroup()
 
-    struct Waiting {
-        var event: Event
-        var after: Mapping?
+    /// A request: what it decides, and whom to tell.
+    struct Request {
+        var uuid: String
+        var now: EventTime
+        var decide: (any MappingLookup, EventTime) -> Result<Decision?, AWSError>
         /// Told once: the mapping after the event when it is durable, or the error.
         var done: (Result<Mapping?, any Error>) -> Void
+    }
+
+    /// A decided request whose event waits for its write. On a shared log it is decided again
+    /// when another writer's records come first.
+    struct Waiting {
+        var request: Request
+        var event: Event
+        var after: Mapping?
     }
 
     /// The folder under the data folder that holds the log segments.
     public static func logDirectory(_ dataDirectory: String) -> String { dataDirectory + "/wal" }
 
-    /// Opens (or creates) the store in `dataDirectory`: takes the folder's lock, then reads the
-    /// newest usable snapshot and the log after it (the whole log when there is no usable
-    /// snapshot).
+    /// Opens (or creates) the store in `dataDirectory` on its segment files.
     /// - Throws: `StorageError(.locked)` when another process writes the folder;
     ///   `StorageError` naming file, offset and sequence when the log is corrupt; a torn tail is
     ///   cut and logged instead.
-    public init(dataDirectory: String, options: StoreOptions = StoreOptions(), logger: Logger) throws {
+    public convenience init(dataDirectory: String, options: StoreOptions = StoreOptions(), logger: Logger) throws {
+        try self.init(dataDirectory: dataDirectory, backend: SegmentFiles(dataDirectory: dataDirectory, fileSystem: options.fileSystem),
+                      options: options, logger: logger)
+    }
+
+    /// Opens the store whose log is in `backend`, with its snapshots in `dataDirectory`: takes the
+    /// folder's lock, then reads the newest usable snapshot and the log after it (the whole log
+    /// when there is no usable snapshot).
+    public init(dataDirectory: String, backend: any LogBackend, options: StoreOptions = StoreOptions(), logger: Logger) throws {
         directory = dataDirectory
         self.options = options
         self.logger = logger
-        let wal = Store.logDirectory(dataDirectory)
         folderLock = try DataFolder.lock(dataDirectory, fileSystem: options.fileSystem)
-        try options.fileSystem.makeDirectory(wal)
         snapshots = SnapshotStore(directory: SnapshotStore.directory(dataDirectory), fileSystem: options.fileSystem)
-        let (projection, scan) = try Store.replay(wal: wal, snapshots: snapshots, fileSystem: options.fileSystem, logger: logger)
-        writer = try LogWriter(directory: wal, scan: scan, segmentSizeBytes: options.segmentSizeBytes, sync: options.sync,
-                               fileSystem: options.fileSystem, logger: logger)
+        let location = try backend.location()
+        let loaded = try StateLoader.load(location, snapshots: snapshots, imported: .refuse, logger: logger)
+        let scan = loaded.scan!
+        let writer = try backend.appender(location, scan: scan, options: options, logger: logger)
+        writer.metrics = options.metrics.map { StorageMetrics(factory: $0) }
+        self.writer = writer
         durableHash = writer.hash
         durablePosition = writer.lastEvents
-        writer.metrics = options.metrics.map { StorageMetrics(factory: $0) }
+        let projection = loaded.projection
         self.projection = projection
         Heap.trim()
         lastSnapshotSequence = projection.lastSequence
@@ -98,189 +123,6 @@ public final class Store: @unchecked Sendable {
         let thread = Thread { [self] in commitLoop() }
         thread.name = "esmlog-commit"
         thread.start()
-    }
-
-    /// The state from the newest snapshot that the log confirms, plus the log after it; or,
-    /// when no snapshot is usable, from the whole log. A snapshot that is damaged, or that the
-    /// log does not lead to, is skipped with a warning: it can cost time, never correctness.
-    static func replay(wal: String, snapshots: SnapshotStore, fileSystem: any FileSystem, logger: Logger) throws -> (Projection, LogScan) {
-        let scanner = LogScanner(directory: wal, fileSystem: fileSystem)
-        func run(_ start: Projection, from point: SnapshotPoint?) throws -> (Projection, LogScan) {
-            var projection = start
-            var replayError: ProjectionError?
-            let scan = try scanner.scan(from: point) { event in
-                if HistoryOrder.isImported(event) {
-                    throw StorageError(.invalidArgument, "the folder holds imported CloudTrail history: esmlog serves a folder of its own (read this one with timeline, replay, export, verify)")
-                }
-                do throws(ProjectionError) { try projection.apply(event) } catch {
-                    replayError = error
-                    throw error
-                }
-            }
-            if let replayError { throw StorageError(.corruption, "replay: \(replayError)") }
-            if let first = scan.corruption.first {
-                throw StorageError(.corruption, "\(wal)/\(first.file) offset \(first.offset) (sequence \(first.sequence)): \(first.reason)")
-            }
-            return (projection, scan)
-        }
-        for candidate in (try? snapshots.list()) ?? [] {
-            let loaded: (projection: Projection, point: SnapshotPoint)
-            do { loaded = try snapshots.load(candidate.name) } catch {
-                logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(error)"])
-                continue
-            }
-            let (projection, scan) = try run(loaded.projection, from: loaded.point)
-            if let mismatch = scan.snapshotMismatch {
-                logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(mismatch)"])
-                continue
-            }
-            logger.info("snapshot loaded", metadata: ["snapshot": "\(candidate.name)", "snapshot.sequence": "\(loaded.point.sequence)"])
-            return (projection, scan)
-        }
-        return try run(Projection(), from: nil)
-    }
-
-    /// Writes a snapshot of the durable state now.
-    /// - Returns: the snapshot's file name.
-    @discardableResult
-    public func snapshot() throws -> String {
-        condition.lock()
-        let state = projection, position = durablePosition
-        condition.unlock()
-        guard let position else { throw StorageError(.invalidArgument, "the log has no events to snapshot") }
-        let name = try snapshots.write(state, at: position)
-        try snapshots.prune()
-        condition.lock()
-        lastSnapshotSequence = max(lastSnapshotSequence, state.lastSequence)
-        condition.unlock()
-        logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
-        return name
-    }
-
-    /// Starts a background snapshot when enough events have passed since the last one.
-    /// Called on the commit thread with the lock held.
-    func snapshotIfDue() {
-        guard options.snapshotEveryEvents > 0, !snapshotting,
-            projection.lastSequence - lastSnapshotSequence >= options.snapshotEveryEvents,
-            let position = durablePosition
-        else { return }
-        snapshotting = true
-        lastSnapshotSequence = projection.lastSequence
-        let held = Held(projection)
-        let snapshots = self.snapshots, logger = self.logger
-        DispatchQueue.global(qos: .utility).async(group: snapshotWork) { [self] in
-            do {
-                let state = held.value!
-                let name = try snapshots.write(state, at: position)
-                try snapshots.prune()
-                logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
-            } catch {
-                logger.warning("snapshot failed", metadata: ["error": "\(error)"])
-            }
-            // The copy-on-write copies the live state made while the snapshot held the old one
-            // are free now: give that memory back.
-            held.value = nil
-            Heap.trim()
-            condition.lock()
-            snapshotting = false
-            condition.unlock()
-        }
-    }
-
-    /// Decides a change against the current state, appends it durably, and returns the mapping
-    /// after it (nil when it was removed).
-    /// - Parameters:
-    ///   - uuid: the mapping the decision is about.
-    ///   - now: the wall-clock time; the event's time is never earlier than the last event's.
-    ///   - decide: the core's decision; `.success(nil)` means nothing changes and the answer is
-    ///     the mapping as it is.
-    /// - Throws: the decision's `AWSError`, or a `ServiceException` when the write failed.
-    public func perform(uuid: String, now: EventTime, _ decide: @escaping (any MappingLookup, EventTime) -> Result<Decision?, AWSError>) async throws -> Mapping? {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Mapping?, any Error>) in
-            condition.lock()
-            defer { condition.unlock() }
-            enqueue(uuid: uuid, now: now, decide) { continuation.resume(with: $0) }
-        }
-    }
-
-    /// Decides for each of `uuids` in turn, as `perform` does for one, under a single lock; the
-    /// accepted changes go into the log together. Returns when every change is durable or has
-    /// failed, with the failures.
-    public func performEach(_ uuids: [String], now: EventTime,
-                            _ decide: @escaping (String, any MappingLookup, EventTime) -> Result<Decision?, AWSError>) async -> [(String, any Error)] {
-        guard !uuids.isEmpty else { return [] }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<[(String, any Error)], Never>) in
-            let gather = Gather(count: uuids.count, continuation: continuation)
-            condition.lock()
-            defer { condition.unlock() }
-            for uuid in uuids {
-                enqueue(uuid: uuid, now: now, { decide(uuid, $0, $1) }) { result in
-                    if case .failure(let error) = result { gather.finish((uuid, error)) } else { gather.finish(nil) }
-                }
-            }
-        }
-    }
-
-    /// The state a background snapshot writes, let go as soon as it is written.
-    final class Held: @unchecked Sendable {  // used by one thread after creation
-        var value: Projection?
-        init(_ value: Projection) { self.value = value }
-    }
-
-    /// Collects the outcomes of `performEach` and resumes its caller after the last one.
-    final class Gather: @unchecked Sendable {  // guarded by `lock`
-        let lock = NSLock()
-        var remaining: Int
-        var failures: [(String, any Error)] = []
-        let continuation: CheckedContinuation<[(String, any Error)], Never>
-
-        init(count: Int, continuation: CheckedContinuation<[(String, any Error)], Never>) {
-            remaining = count
-            self.continuation = continuation
-        }
-
-        func finish(_ failure: (String, any Error)?) {
-            lock.lock()
-            if let failure { failures.append(failure) }
-            remaining -= 1
-            let last = remaining == 0
-            lock.unlock()
-            if last { continuation.resume(returning: failures) }
-        }
-    }
-
-    /// Decides one change against the durable state plus the overlay and queues its event.
-    /// Called with `condition` locked.
-    private func enqueue(uuid: String, now: EventTime, _ decide: (any MappingLookup, EventTime) -> Result<Decision?, AWSError>,
-                         done: @escaping (Result<Mapping?, any Error>) -> Void) {
-        guard !stopping else {
-            done(.failure(AWSError.service("The service is shutting down.")))
-            return
-        }
-        if let writesRefused {
-            done(.failure(AWSError.service(writesRefused)))
-            return
-        }
-        let view = OverlayView(store: self)
-        let time = max(now, lastTime)
-        switch decide(view, time) {
-        case .failure(let error):
-            done(.failure(error))
-        case .success(nil):
-            done(.success(view.mapping(uuid)))
-        case .success(let decision?):
-            let event = decision.event(sequence: nextSequence)
-            let after: Mapping?
-            do { after = try Projector.next(view.mapping(decision.uuid), event) } catch {
-                done(.failure(AWSError.service("Internal error: \(error)")))
-                return
-            }
-            nextSequence += 1
-            lastTime = max(lastTime, event.time)
-            overlay[decision.uuid] = (after, event.sequence)
-            queue.append(Waiting(event: event, after: after, done: done))
-            condition.signal()
-        }
     }
 
     /// Runs `body` on the durable state under the lock; keep it short.
@@ -317,71 +159,6 @@ public final class Store: @unchecked Sendable {
         return StoreStatus(lastSequence: last, mappingsByState: byState, eventsSinceSnapshot: last - min(last, newest?.sequence ?? 0),
                            snapshotAgeSeconds: age, logBytes: logBytes)
     }
-
-    func commitLoop() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
-            if queue.isEmpty && stopping {
-                stopped = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let n = min(queue.count, options.batchEventsMax)
-            let batch = Array(queue[0..<n])
-            queue.removeFirst(n)
-            condition.unlock()
-
-            do {
-                try writer.append(batch.map(\.event))
-            } catch {
-                fail(batch, error)
-                continue
-            }
-            condition.lock()
-            durableHash = writer.hash
-            durablePosition = writer.lastEvents
-            for w in batch {
-                do { try projection.apply(w.event) } catch {
-                    // The decider and projector disagree: a bug that must not go on writing.
-                    preconditionFailure("durable event does not apply: \(error)")
-                }
-                if overlay[w.event.uuid]?.sequence == w.event.sequence { overlay[w.event.uuid] = nil }
-            }
-            snapshotIfDue()
-            condition.unlock()
-            for w in batch { w.done(.success(w.after)) }
-        }
-    }
-
-    /// A failed write fails its batch and everything decided on top of it, and the state goes
-    /// back to what is durable. When the writer can no longer vouch for the file (its fsync
-    /// failed), every later write is refused as well, until a restart.
-    func fail(_ batch: [Waiting], _ error: any Error) {
-        let broken = writer.failure
-        condition.lock()
-        let rest = queue
-        queue = []
-        overlay = [:]
-        nextSequence = projection.lastSequence + 1
-        let first = broken != nil && writesRefused == nil
-        if broken != nil { writesRefused = Store.refusal }
-        condition.unlock()
-        if first {
-            logger.error("log can no longer be written; writes are refused until esmlog is restarted", metadata: [
-                "wal.error": "\(broken!)", "wal.events": "\(batch.count + rest.count)",
-            ])
-        } else if broken == nil {
-            logger.error("append failed", metadata: ["wal.error": "\(error)", "wal.events": "\(batch.count + rest.count)"])
-        }
-        for w in batch + rest {
-            w.done(.failure(AWSError.service(broken == nil ? "The event could not be written to the log." : Store.refusal)))
-        }
-    }
-
-    /// What a write is answered once the log cannot be written.
-    static let refusal = "The event log could not be made durable; writes are refused until the server is restarted."
 
     /// Why writes are refused, once they are (reads go on).
     public var refusingWrites: String? {

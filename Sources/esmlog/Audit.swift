@@ -9,11 +9,21 @@ import Foundation
 /// states are those of the events in it, even while a live server appends.
 struct AuditReader {
     let dataDir: String
+    let log: OpenedLog
     let filter: TimelineFilter
+
+    /// Opens the log `folder` names (kept open while the reader lives).
+    init(folder: LogFolder, filter: TimelineFilter) throws {
+        dataDir = folder.dataDir
+        log = try folder.open()
+        self.filter = filter
+    }
+
+    var location: LogLocation { log.location }
 
     /// What the log holds and whether it verifies, from a first pass.
     func coverage() throws -> ExportCoverage {
-        let scan = try readLog(dataDir, boundaries: true)
+        let scan = try location.scan(boundaries: true)
         let first: UInt64 = scan.lastSequence == 0 ? 0 : 1
         let verification = scan.problems.isEmpty ? "ok" : "\(scan.problems.count) problem(s): \(scan.problems[0])"
         var words: [String] = []
@@ -36,7 +46,7 @@ struct AuditReader {
         var builder = TimelineBuilder()
         let progress = Progress()
         var imported: [Event] = []
-        _ = try LogScanner(directory: Store.logDirectory(dataDir)).scan(through: coverage.lastSequence) { event in
+        _ = try location.scan(through: coverage.lastSequence) { event in
             if HistoryOrder.isImported(event) {
                 imported.append(event)
                 return
@@ -54,13 +64,6 @@ struct AuditReader {
         }
         progress.finish()
     }
-}
-
-/// The whole log as a read-only command sees it: when a live server holds the folder, the
-/// record it is writing at this moment is set aside rather than reported as a torn tail.
-func readLog(_ dataDir: String, boundaries: Bool = false) throws -> LogScan {
-    let live = DataFolder.holder(dataDir) != nil
-    return try LogScanner(directory: Store.logDirectory(dataDir)).scan(collectBoundaries: boundaries).settingAsideLiveTail(writerLive: live)
 }
 
 /// A progress line on stderr when it is a terminal: a count every 10,000 events, so that only
@@ -149,7 +152,7 @@ struct Timeline: ParsableCommand {
     }
 
     func run() throws {
-        let reader = AuditReader(dataDir: dataDir, filter: try period.filter(mapping: uuid))
+        let reader = try AuditReader(folder: folder, filter: try period.filter(mapping: uuid))
         let coverage = try reader.coverage()
         let out = try Output(path: nil)
         if format == "json" {
@@ -186,7 +189,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let reader = AuditReader(dataDir: dataDir, filter: try period.filter(mapping: mapping))
+        let reader = try AuditReader(folder: folder, filter: try period.filter(mapping: mapping))
         let coverage = try reader.coverage()
         let out = try Output(path: output)
         switch format {

@@ -32,7 +32,7 @@ struct CheckpointCommand: ParsableCommand {
 
     func run() throws {
         let key = try SigningKeys.readPrivate(signingKey)
-        let scan = try readLog(dataDir)
+        let scan = try folder.withLocation { try $0.scan() }
         if let problem = scan.problems.first { throw ValidationError("the log has problems; run esmlog verify: \(problem)") }
         guard let head = scan.lastEvents else { throw ValidationError("the log has no events to sign") }
         let c = try Checkpoint.sign(sequence: head.lastSequence, hash: head.hash, time: WallClock.now(), key: key)

@@ -38,7 +38,7 @@ struct Diff: ParsableCommand {
     func run() throws {
         let start = try logPoint(time: from, sequence: fromSeq, "from")!
         let end = try logPoint(time: to, sequence: toSeq, "to")!
-        let reader = AuditReader(dataDir: dataDir, filter: TimelineFilter(mapping: mapping))
+        let reader = try AuditReader(folder: folder, filter: TimelineFilter(mapping: mapping))
         let coverage = try reader.coverage()
         if case .sequence(let s) = end, s > coverage.lastSequence {
             throw ValidationError("--to-seq \(s) is past the end of the log (last sequence \(coverage.lastSequence))")
@@ -77,7 +77,7 @@ struct BlameCommand: ParsableCommand {
 
     func run() throws {
         let point = try parseTime(at, "--at").map { LogPoint.time($0) }
-        let reader = AuditReader(dataDir: dataDir, filter: TimelineFilter(mapping: uuid))
+        let reader = try AuditReader(folder: folder, filter: TimelineFilter(mapping: uuid))
         let coverage = try reader.coverage()
         var builder = BlameBuilder(uuid: uuid, at: point)
         try reader.entries(of: coverage) { builder.add($0) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ESMCore
+import ESMPostgres
 import ESMServer
 import ESMStorage
 import Foundation
@@ -11,7 +12,7 @@ struct ESMLog: AsyncParsableCommand {
         commandName: "esmlog",
         abstract: "A local AWS Lambda event source mapping endpoint whose storage is an audit log.",
         subcommands: [Serve.self, Replay.self, Snapshot.self, Timeline.self, Export.self, Verify.self, Inspect.self, Repair.self,
-                      Diff.self, BlameCommand.self, Keygen.self, CheckpointCommand.self, Import.self, Shapes.self])
+                      Diff.self, BlameCommand.self, Keygen.self, CheckpointCommand.self, Import.self, Migrate.self, Shapes.self])
 
     /// Parses the command line with `serve`'s config file and environment settings in front.
     static func main() async {
@@ -41,15 +42,6 @@ struct ESMLog: AsyncParsableCommand {
     }
 }
 
-/// The data folder used when none is given: inside the working tree, ignored by git.
-let dataDirectoryDefault = "var/data"
-
-/// `--data-dir`, for the commands that read a log.
-struct LogFolder: ParsableArguments {
-    @Option(help: "Folder of the log.")
-    var dataDir: String = dataDirectoryDefault
-}
-
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the ESM API on the AWS REST-JSON wire protocol.",
@@ -63,8 +55,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("config"), help: "A file of settings, 'name = value' per line (read before the other options).")
     var configFile: String?
 
-    @Option(help: "Folder of the log (created if missing).")
+    @Option(help: "Folder of the log (created if missing; with --storage: of this node's snapshots and checkpoints).")
     var dataDir: String = dataDirectoryDefault
+    @Option(help: storageHelp)
+    var storage: String?
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).")
@@ -111,6 +105,7 @@ struct Serve: AsyncParsableCommand {
         guard auth == "none" || auth == "sigv4" else { throw ValidationError("--auth must be 'none' or 'sigv4'") }
         guard auth == "none" || credentialsFile != nil else { throw ValidationError("--auth sigv4 needs --credentials-file") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
+        if let storage { do { _ = try PostgresURL(storage) } catch { throw ValidationError("\(error)") } }
     }
 
     func run() async throws {
@@ -150,10 +145,20 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--signing-key \(signingKey): \(error)")
             }
         }
-        let store = try Store(dataDirectory: dataDir, options: options, logger: logger)
+        let store: Store
+        var alongside: [@Sendable () async -> Void] = []
+        if let storage {
+            let url = try PostgresURL(storage)
+            let log = try PostgresLog.open(url, logger: logger)
+            store = try Store(dataDirectory: dataDir, backend: log, options: options, logger: logger)
+            alongside.append { await log.listen { store.wake() } }
+            logger.info("log on PostgreSQL", metadata: ["pg.database": "\(url)", "pg.node": "\(log.node)"])
+        } else {
+            store = try Store(dataDirectory: dataDir, options: options, logger: logger)
+        }
         let host = self.host
         try await Server.run(store: store, host: host, port: port, configuration: api, limits: limits,
-                             transitionDelaySeconds: transitionDelay, checkpoints: signer, logger: logger) { port in
+                             transitionDelaySeconds: transitionDelay, checkpoints: signer, alongside: alongside, logger: logger) { port in
             FileHandle.standardOutput.write(Data("esmlog listening on http://\(host):\(port)\n".utf8))
         }
     }
@@ -186,7 +191,9 @@ struct Replay: ParsableCommand {
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
         let progress = Progress()
-        let (projection, _) = try TimeTravel.state(dataDirectory: dataDir, at: point, logger: logger) { progress.step($0) }
+        let (projection, _) = try folder.withLocation { location in
+            try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, logger: logger) { progress.step($0) }
+        }
         progress.finish()
         let mappings = projection.mappings.values.filter { mapping == nil || $0.uuid == mapping }
             .sorted { $0.uuid < $1.uuid }.map(\.response)
@@ -229,17 +236,16 @@ struct Snapshot: ParsableCommand {
         logger.logLevel = .warning
         let lock = try DataFolder.lock(dataDir)
         defer { lock.release() }
-        let scanner = LogScanner(directory: Store.logDirectory(dataDir))
-        var projection = Projection()
-        let scan = try scanner.scan { event in
-            if HistoryOrder.isImported(event) {
-                throw ValidationError("the folder holds imported CloudTrail history, which is read in event-time order from the whole log; snapshots are of served history only")
-            }
-            try projection.apply(event)
-        }
-        if let problem = scan.problems.first { throw ValidationError("the log has problems; run esmlog verify: \(problem)") }
         let store = SnapshotStore(directory: SnapshotStore.directory(dataDir))
+        let loaded = try folder.withLocation { location in
+            do { return try StateLoader.load(location, snapshots: store, imported: .refuse, logger: logger) } catch let e as StorageError where e.code == .invalidArgument {
+                throw ValidationError("the log holds imported CloudTrail history, which is read in event-time order from the whole log; snapshots are of served history only")
+            }
+        }
+        let scan = loaded.scan!
+        if let problem = scan.problems.first { throw ValidationError("the log has problems; run esmlog verify: \(problem)") }
         guard let position = scan.lastEvents else { throw ValidationError("the log has no events to snapshot") }
+        let projection = loaded.projection
         let name = try store.write(projection, at: position)
         try store.prune()
         print("snapshot \(SnapshotStore.directory(dataDir))/\(name): sequence \(projection.lastSequence), \(projection.mappings.count) mappings")
@@ -258,7 +264,7 @@ struct Verify: ParsableCommand {
     var checkpoint: [String] = []
 
     func run() throws {
-        let scan = try readLog(dataDir, boundaries: true)
+        let scan = try folder.withLocation { try $0.scan(boundaries: true) }
         let events = scan.segments.reduce(0) { $0 + $1.events }
         print("segments: \(scan.segments.count)")
         print("events: \(events)")
@@ -289,7 +295,7 @@ struct Inspect: ParsableCommand {
     var dataDir: String { folder.dataDir }
 
     func run() throws {
-        let scan = try readLog(dataDir)
+        let scan = try folder.withLocation { try $0.scan() }
         func time(_ t: EventTime?) -> String { t.map(\.description) ?? "-" }
         func range(_ a: UInt64?, _ b: UInt64?) -> String { a.map { "\($0)-\(b ?? $0)" } ?? "-" }
         func perEvent(_ bytes: Int, _ events: Int) -> String {
@@ -329,6 +335,9 @@ struct Repair: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
+        guard try folder.postgres == nil else {
+            throw ValidationError("repair cuts segment files; a log on PostgreSQL is cut with esmlog migrate to a folder, repair there, and migrate back")
+        }
         let lock = try DataFolder.lock(dataDir)
         defer { lock.release() }
         let outcome = try LogRepair(directory: Store.logDirectory(dataDir), snapshotDirectory: SnapshotStore.directory(dataDir), logger: logger)

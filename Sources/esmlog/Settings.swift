@@ -13,7 +13,7 @@ enum Settings {
     static let names = [
         "data-dir", "host", "port", "account", "transition-delay", "sync", "segment-size-bytes", "snapshot-every-events",
         "body-bytes-max", "in-flight-max", "connections-max", "idle-timeout", "request-timeout", "log-level", "auth",
-        "credentials-file", "signing-key", "checkpoint-every",
+        "credentials-file", "signing-key", "checkpoint-every", "storage",
     ]
 
     static func environmentName(_ name: String) -> String {

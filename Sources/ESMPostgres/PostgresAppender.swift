@@ -1,0 +1,101 @@
+import ESMCore
+import ESMStorage
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A node's writing end of the log on PostgreSQL: encodes records exactly as the segment writer
+/// does, appends them with one `esm_append` call, and reads other nodes' records after its head.
+///
+/// An append whose outcome is unknown (the connection dropped, the server restarted, no answer
+/// in time) is sent again with the same batch id until it is answered or the time is up; the
+/// database reports a batch it already holds instead of writing it twice. When the time is up
+/// the append fails (nothing is acknowledged), and following the log shows later whether it was
+/// written after all.
+final class PostgresAppender: LogAppender {
+    let log: PostgresLog
+    let logger: Logger
+    var follower: ChainFollower
+    let zstd = Zstd()
+    var metrics: StorageMetrics?
+    /// Rows read per query while following.
+    static let followRows = 1000
+
+    init(log: PostgresLog, follower: ChainFollower, logger: Logger) {
+        self.log = log
+        self.follower = follower
+        self.logger = logger
+    }
+
+    var hash: ChainHash { follower.hash }
+    var lastEvents: RecordPosition? { follower.lastEvents }
+    /// Nothing here is ever left in doubt for good: every outage ends in a follow that reads
+    /// what the database holds.
+    var failure: StorageError? { nil }
+    var isShared: Bool { true }
+
+    func append(_ events: [Event]) throws(StorageError) -> AppendOutcome {
+        precondition(!events.isEmpty && events[0].sequence == follower.nextSequence, "events must continue the log")
+        let (header, records) = follower.encode(events, salt: UInt64.random(in: 1...UInt64.max),
+                                                createdMilliseconds: WallClock.now().milliseconds, zstd: zstd)
+        let headerBytes = header?.encode()
+        let segment = header?.index ?? follower.header!.index
+        // Run the records through a copy of the head, as a reader will: the same checks, and
+        // where each record starts and what it ends with.
+        var next = follower
+        var starts: [Int64] = [], lastSequences: [Int64] = [], hashes: [ChainHash] = []
+        for record in records {
+            let start = next.header?.index == segment ? next.offset : LogFormat.segmentHeaderSize
+            _ = try next.accept(segment: segment, headerBytes: headerBytes ?? [], start: start, record: record, zstd: zstd)
+            starts.append(Int64(start))
+            lastSequences.append(Int64(next.nextSequence - 1))
+            hashes.append(next.hash)
+        }
+        let batch = UUID()
+        let started = ContinuousClock.now
+        let deadline = Date(timeIntervalSinceNow: log.timeoutSeconds)
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                let answer = try log.append(batch: batch, previous: follower.hash, segment: segment, header: headerBytes,
+                                            firstSequence: follower.nextSequence, starts: starts, records: records,
+                                            lastSequences: lastSequences, hashes: hashes,
+                                            seconds: max(0.05, deadline.timeIntervalSinceNow))
+                switch answer {
+                case .stale:
+                    return .stale
+                case .appended, .present:
+                    if answer == .present { logger.notice("append resolved by its batch id", metadata: ["pg.batch": "\(batch)", "pg.attempts": "\(attempts)"]) }
+                    follower = next
+                    metrics?.recordAppend(events: events.count, bytes: records.reduce(0) { $0 + $1.count },
+                                          duration: ContinuousClock.now - started)
+                    return .appended
+                }
+            } catch {
+                if let e = error as? PSQLError, e.serverInfo?[.sqlState] == "P0001" {
+                    // esm_append refused the records themselves: a bug, not an outage.
+                    throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error))")
+                }
+                guard deadline.timeIntervalSinceNow > 0.1 else {
+                    throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error)); the append was not confirmed within \(log.timeoutSeconds) s")
+                }
+                logger.debug("append retried", metadata: ["pg.batch": "\(batch)", "pg.error": "\(PostgresLog.describe(error))"])
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+    }
+
+    func catchUp() throws(StorageError) -> [Event] {
+        var events: [Event] = []
+        while true {
+            let rows = try log.records(after: follower, limit: PostgresAppender.followRows)
+            for row in rows {
+                events += try follower.accept(segment: row.segment, headerBytes: row.header, start: row.start, record: row.bytes, zstd: zstd)
+            }
+            if rows.count < PostgresAppender.followRows { return events }
+        }
+    }
+
+    func close() {}
+}

@@ -1,0 +1,60 @@
+import ESMCore
+import Foundation
+
+/// Snapshots of the durable state: on demand, in the background every so many events, and at
+/// shutdown.
+extension Store {
+    /// Writes a snapshot of the durable state now.
+    /// - Returns: the snapshot's file name.
+    @discardableResult
+    public func snapshot() throws -> String {
+        condition.lock()
+        let state = projection, position = durablePosition
+        condition.unlock()
+        guard let position else { throw StorageError(.invalidArgument, "the log has no events to snapshot") }
+        let name = try snapshots.write(state, at: position)
+        try snapshots.prune()
+        condition.lock()
+        lastSnapshotSequence = max(lastSnapshotSequence, state.lastSequence)
+        condition.unlock()
+        logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
+        return name
+    }
+
+    /// Starts a background snapshot when enough events have passed since the last one.
+    /// Called on the commit thread with the lock held.
+    func snapshotIfDue() {
+        guard options.snapshotEveryEvents > 0, !snapshotting,
+            projection.lastSequence - lastSnapshotSequence >= options.snapshotEveryEvents,
+            let position = durablePosition
+        else { return }
+        snapshotting = true
+        lastSnapshotSequence = projection.lastSequence
+        let held = Held(projection)
+        let snapshots = self.snapshots, logger = self.logger
+        DispatchQueue.global(qos: .utility).async(group: snapshotWork) { [self] in
+            do {
+                let state = held.value!
+                let name = try snapshots.write(state, at: position)
+                try snapshots.prune()
+                logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
+            } catch {
+                logger.warning("snapshot failed", metadata: ["error": "\(error)"])
+            }
+            // The copy-on-write copies the live state made while the snapshot held the old one
+            // are free now: give that memory back.
+            held.value = nil
+            Heap.trim()
+            condition.lock()
+            snapshotting = false
+            condition.unlock()
+        }
+    }
+
+    /// The state a background snapshot writes, let go as soon as it is written.
+    final class Held: @unchecked Sendable {  // used by one thread after creation
+        var value: Projection?
+        init(_ value: Projection) { self.value = value }
+    }
+
+}
