@@ -102,7 +102,9 @@ public final class Store: @unchecked Sendable {
         self.logger = logger
         folderLock = try DataFolder.lock(dataDirectory, fileSystem: options.fileSystem)
         snapshots = SnapshotStore(directory: SnapshotStore.directory(dataDirectory), fileSystem: options.fileSystem)
-        let location = try backend.location()
+        var location = try backend.location()
+        // The writer now is this store: a torn tail is its own to cut, not a write under way.
+        location.writerLive = false
         let loaded = try StateLoader.load(location, snapshots: snapshots, imported: .refuse, logger: logger)
         let scan = loaded.scan!
         let writer = try backend.appender(location, scan: scan, options: options, logger: logger)
