@@ -10,7 +10,7 @@ final class Blocking<T: Sendable>: @unchecked Sendable {  // `result` is written
 
     static func run(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) throws -> T {
         let box = Blocking<T>()
-        Task {
+        Task(executorPreference: DatabaseExecutor.shared) {
             do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
             box.done.signal()
         }
@@ -23,4 +23,18 @@ final class Blocking<T: Sendable>: @unchecked Sendable {  // `result` is written
 struct TimedOut: Error, CustomStringConvertible {
     let seconds: Double
     var description: String { "PostgreSQL did not answer within \(seconds) s" }
+}
+
+/// Where the database work runs: threads of its own, never the cooperative pool. A synchronous
+/// caller waiting in `Blocking.run` may be holding a cooperative thread (an async command, a test
+/// on a 2-core machine), and the work it waits for must not need that thread.
+final class DatabaseExecutor: TaskExecutor {
+    static let shared = DatabaseExecutor()
+    let queue = DispatchQueue(label: "esmlog.postgres", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
+    }
 }

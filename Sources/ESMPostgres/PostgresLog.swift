@@ -54,7 +54,7 @@ public final class PostgresLog: LogBackend, Sendable {
         let started = DispatchSemaphore(value: 0)
         group = ServiceGroup(services: [client, Started(semaphore: started)], gracefulShutdownSignals: [], cancellationSignals: [], logger: quiet)
         let group = self.group
-        running = Task { try? await group.run() }
+        running = Task(executorPreference: DatabaseExecutor.shared) { try? await group.run() }
         // Leasing before the client runs works but warns; the group starts its services in order.
         started.wait()
     }
@@ -71,7 +71,7 @@ public final class PostgresLog: LogBackend, Sendable {
     /// Stops the client.
     public func close() {
         let group = self.group
-        Task { await group.triggerGracefulShutdown() }
+        Task(executorPreference: DatabaseExecutor.shared) { await group.triggerGracefulShutdown() }
         _ = try? Blocking<Void>.run(timeoutSeconds) { [running] in await running.value }
     }
 

@@ -76,6 +76,10 @@ extension Store {
             request.done(.failure(AWSError.service(writesRefused)))
             return
         }
+        if unreachable {
+            request.done(.failure(AWSError.service(Store.unreachableLog)))
+            return
+        }
         let view = OverlayView(store: self)
         let time = max(request.now, lastTime)
         switch request.decide(view, time) {
@@ -172,15 +176,17 @@ extension Store {
             condition.lock()
             let first = followFailure == nil
             followFailure = "\(error)"
+            unreachable = true
             condition.unlock()
             if first { logger.error("cannot read the shared log; serving the state already read", metadata: ["wal.error": "\(error)"]) }
             if !batch.isEmpty { fail(batch, error) }
             return
         }
         condition.lock()
-        if followFailure != nil {
+        if followFailure != nil || unreachable {
             followFailure = nil
-            logger.notice("shared log readable again")
+            unreachable = false
+            logger.notice("shared log reachable again")
         }
         guard !foreign.isEmpty || !batch.isEmpty else {
             condition.unlock()
@@ -222,6 +228,7 @@ extension Store {
         nextSequence = projection.lastSequence + 1
         let first = broken != nil && writesRefused == nil
         if broken != nil { writesRefused = Store.refusal }
+        if broken == nil && writer.isShared { unreachable = true }
         condition.unlock()
         if first {
             logger.error("log can no longer be written; writes are refused until esmlog is restarted", metadata: [
@@ -234,6 +241,9 @@ extension Store {
             w.request.done(.failure(AWSError.service(broken == nil ? "The event could not be written to the log." : Store.refusal)))
         }
     }
+
+    /// What a write is answered while a shared log cannot be reached.
+    static let unreachableLog = "The event log cannot be reached; writes are refused until it can be."
 
     /// What a write is answered once the log cannot be written.
     static let refusal = "The event log could not be made durable; writes are refused until the server is restarted."

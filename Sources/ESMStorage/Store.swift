@@ -61,6 +61,10 @@ public final class Store: @unchecked Sendable {
     var followRequested = false
     /// Why following a shared log fails now (logged once per outage).
     var followFailure: String?
+    /// Set while a shared log cannot be reached (an append or a follow failed): writes are
+    /// answered at once with a 500 instead of waiting for the database to time out, until the
+    /// next follow succeeds. Reads go on.
+    var unreachable = false
     let snapshots: SnapshotStore
     let snapshotWork = DispatchGroup()
 

@@ -1,2 +1,104 @@
+import ESMCore
+import ESMStorage
+import Foundation
+import Logging
 import Testing
 @testable import ESMPostgres
+
+@Suite struct PostgresURLTests {
+    @Test func theURLFormsAreReadAndThePasswordIsNeverShown() throws {
+        let u = try PostgresURL("postgres://esm:s%40cret@db.internal:6543/audit")
+        #expect(u.user == "esm" && u.password == "s@cret" && u.host == "db.internal" && u.port == 6543 && u.database == "audit")
+        #expect(u.description == "postgres://esm@db.internal:6543/audit")
+        let d = try PostgresURL("postgresql://esm@127.0.0.1/esmlog")
+        #expect(d.port == 5432 && d.password == nil)
+        for bad in ["postgres://127.0.0.1/db", "postgres://u@127.0.0.1:5/", "postgres://u@/db", "http://u@h/db", "postgres://u@h/a/b"] {
+            #expect(throws: PostgresURLError.self, "\(bad)") { try PostgresURL(bad) }
+        }
+        #expect(PostgresURL.redacted("postgres://u:pw@h/db") == "postgres://u:***@h/db")
+    }
+}
+
+/// Against a real server: `ESMLOG_TEST_POSTGRES_URL` names a database the test may fill
+/// (tools/test.sh starts one and sets it).
+let tester = Actor(accessKeyId: "AKIDTEST", sourceIp: "127.0.0.1", userAgent: "tests", requestId: "r", region: "us-east-1")
+
+let testDatabase = ProcessInfo.processInfo.environment["ESMLOG_TEST_POSTGRES_URL"]
+
+@Suite(.enabled(if: testDatabase != nil, "ESMLOG_TEST_POSTGRES_URL is not set"))
+struct PostgresAppendTests {
+    var logger: Logger {
+        var l = Logger(label: "test")
+        l.logLevel = .error
+        return l
+    }
+
+    /// A fresh database beside the one named, so each run starts empty.
+    func freshLog() throws -> PostgresLog {
+        var url = try PostgresURL(testDatabase!)
+        let admin = try PostgresLog.open(url, logger: logger)
+        let name = "u_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        try admin.call { client, logger in try await client.query("CREATE DATABASE \(unescaped: String(name))", logger: logger) }
+        admin.close()
+        url.database = String(name)
+        return try PostgresLog.open(url, node: "test", logger: logger)
+    }
+
+    func event(_ n: UInt64) -> Event {
+        let id = "00000000-0000-4000-8000-" + String(repeating: "0", count: 12 - String(n).count) + String(n)
+        let decision = try! Decider.create(
+            body: ["EventSourceArn": .string("arn:aws:sqs:us-east-1:123456789012:q\(n)"), "FunctionName": "fn"], uuid: id,
+            context: CommandContext(time: EventTime(milliseconds: 1_700_000_000_000), actor: tester, account: "123456789012"),
+            state: Projection()).get()
+        return decision.event(sequence: n)
+    }
+
+    @Test func anAppendSentAgainWithItsBatchIdIsReportedNotWrittenTwice() throws {
+        let log = try freshLog()
+        defer { log.close() }
+        let head = ChainFollower.empty
+        let (header, records) = head.encode([event(1)], salt: 9, createdMilliseconds: 0, zstd: Zstd())
+        var next = head
+        _ = try next.accept(segment: 1, headerBytes: header!.encode(), start: LogFormat.segmentHeaderSize, record: records[0], zstd: Zstd())
+        let batch = UUID()
+        func send(_ id: UUID) throws -> PostgresLog.AppendAnswer {
+            try log.append(batch: id, previous: head.hash, segment: 1, header: header!.encode(), firstSequence: 1,
+                           starts: [Int64(LogFormat.segmentHeaderSize)], records: records, lastSequences: [1], hashes: [next.hash], seconds: 5)
+        }
+        #expect(try send(batch) == .appended)
+        // The same batch again (its COMMIT's answer was lost): found, not written again.
+        #expect(try send(batch) == .present)
+        // Another append decided on the same old head: stale.
+        #expect(try send(UUID()) == .stale)
+        let scan = try log.location().scan()
+        #expect(scan.lastSequence == 1 && scan.headHash == next.hash && scan.problems.isEmpty)
+    }
+
+    @Test func aStoreOnPostgresFollowsAnotherAndReopensToTheSameState() async throws {
+        let log = try freshLog()
+        defer { log.close() }
+        let a = NSTemporaryDirectory() + "esmlog-pg-" + UUID().uuidString, b = NSTemporaryDirectory() + "esmlog-pg-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: a); try? FileManager.default.removeItem(atPath: b) }
+        var options = StoreOptions()
+        options.followIntervalSeconds = 0.05
+        let first = try Store(dataDirectory: a, backend: log, options: options, logger: logger)
+        let second = try Store(dataDirectory: b, backend: log, options: options, logger: logger)
+        for n in 1...10 {
+            let store = n % 2 == 0 ? first : second
+            _ = try await store.perform(uuid: "m\(n)", now: EventTime(milliseconds: 1_700_000_000_000)) { view, time in
+                Decider.create(body: ["EventSourceArn": .string("arn:aws:sqs:us-east-1:123456789012:q\(n)"), "FunctionName": "fn"],
+                               uuid: "m\(n)", context: CommandContext(time: time, actor: tester, account: "123456789012"), state: view).map { Optional($0) }
+            }
+        }
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while Date() < deadline, first.read({ $0.lastSequence }) != 10 || second.read({ $0.lastSequence }) != 10 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(first.read { $0.canonicalBytes } == second.read { $0.canonicalBytes })
+        first.close(snapshot: true)
+        let reopened = try Store(dataDirectory: a, backend: log, options: options, logger: logger)
+        #expect(reopened.read { $0.canonicalBytes } == second.read { $0.canonicalBytes })
+        reopened.close()
+        second.close()
+    }
+}

@@ -98,7 +98,7 @@ class Proxy:
                     if not data:
                         return
                     (b if s is a else a).sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # closed by heal() or close()
             return
         finally:
             if not self.cut_off:
@@ -200,6 +200,7 @@ def check_log(pg, database, url, scratch, ledger, nodes, deadline_seconds=10):
     """After the load: the log verifies, its sequence has no gaps, every acknowledged write is in
     it exactly once, no two live mappings share a function and source, and every node's state is
     a fresh replay's."""
+    state = settled_state(url, scratch, deadline_seconds)
     verify = run_cli("verify", "--data-dir", scratch, "--storage", url, check=False)
     assert verify.returncode == 0 and verify.stdout.strip().endswith("ok"), verify.stdout + verify.stderr
     rows = pg.psql(database, "SELECT count(*), coalesce(max(last_seq), 0) FROM esm_record WHERE bytes IS NOT NULL")
@@ -215,10 +216,8 @@ def check_log(pg, database, url, scratch, ledger, nodes, deadline_seconds=10):
             by_request[request] = by_request.get(request, 0) + 1
     for operation, request, _ in ledger.acknowledged:
         assert by_request.get(request) == 1, f"acknowledged {operation} {request} is in the log {by_request.get(request, 0)} times"
-    state = settled_state(url, scratch, deadline_seconds)
     # Each transition a user change started is completed exactly once: a system event follows
     # every user event that left a transitional state, and no system event follows another.
-    events = export_events(url, scratch)
     last = {}
     for e in events:
         before = last.get(e["UUID"])
@@ -227,7 +226,7 @@ def check_log(pg, database, url, scratch, ledger, nodes, deadline_seconds=10):
         last[e["UUID"]] = e
     live = {}
     for m in state["EventSourceMappings"]:
-        key = (m["FunctionArn"], m["EventSourceArn"])
+        key = (m["FunctionArn"], m.get("EventSourceArn") or json.dumps([m.get("SelfManagedEventSource"), m.get("Topics")], sort_keys=True))
         assert key not in live, f"two live mappings for {key}: {live[key]} and {m['UUID']}"
         live[key] = m["UUID"]
     expected = view(state["EventSourceMappings"])

@@ -1,0 +1,198 @@
+import ESMCore
+import Foundation
+import Logging
+import Testing
+@testable import ESMStorage
+
+/// A log several stores append to, in memory, with the head check PostgreSQL's `esm_append`
+/// makes: the stores' side of a shared log (stale appends, following, deciding again) tested
+/// without a database.
+final class MemorySharedLog: LogBackend, @unchecked Sendable {  // guarded by `lock`
+    let lock = NSLock()
+    var headers: [UInt64: [UInt8]] = [:]
+    var records: [(segment: UInt64, start: Int, bytes: [UInt8])] = []
+    var head = ChainHash.genesis
+    var appends = 0, stale = 0
+
+    func location() throws -> LogLocation {
+        lock.lock()
+        defer { lock.unlock() }
+        var segments: [UInt64: [UInt8]] = headers
+        for r in records { segments[r.segment]! += r.bytes }
+        let image = LogImage(directory: "mem/wal", segments: segments.keys.sorted().map {
+            (try! SegmentHeader.decode(segments[$0]![0..<LogFormat.segmentHeaderSize]).get(), segments[$0]!)
+        })
+        return LogLocation(fileSystem: image, directory: "mem/wal", name: "memory", writerLive: false)
+    }
+
+    func appender(_ location: LogLocation, scan: LogScan, options: StoreOptions, logger: Logger) throws -> any LogAppender {
+        MemoryAppender(log: self, follower: ChainFollower(scan: scan))
+    }
+}
+
+final class MemoryAppender: LogAppender {
+    let log: MemorySharedLog
+    var follower: ChainFollower
+    let zstd = Zstd()
+    var metrics: StorageMetrics?
+
+    init(log: MemorySharedLog, follower: ChainFollower) {
+        self.log = log
+        self.follower = follower
+    }
+
+    var hash: ChainHash { follower.hash }
+    var lastEvents: RecordPosition? { follower.lastEvents }
+    var failure: StorageError? { nil }
+    var isShared: Bool { true }
+
+    func append(_ events: [Event]) throws(StorageError) -> AppendOutcome {
+        let (header, records) = follower.encode(events, salt: 7, createdMilliseconds: 0, zstd: zstd)
+        let segment = header?.index ?? follower.header!.index
+        var next = follower
+        var rows: [(UInt64, Int, [UInt8])] = []
+        for r in records {
+            let start = next.header?.index == segment ? next.offset : LogFormat.segmentHeaderSize
+            _ = try next.accept(segment: segment, headerBytes: header?.encode() ?? [], start: start, record: r, zstd: zstd)
+            rows.append((segment, start, r))
+        }
+        log.lock.lock()
+        defer { log.lock.unlock() }
+        guard log.head == follower.hash else {
+            log.stale += 1
+            return .stale
+        }
+        if let header { log.headers[header.index] = header.encode() }
+        log.records += rows.map { (segment: $0.0, start: $0.1, bytes: $0.2) }
+        log.head = next.hash
+        log.appends += 1
+        follower = next
+        return .appended
+    }
+
+    func catchUp() throws(StorageError) -> [Event] {
+        log.lock.lock()
+        let known = log.records.firstIndex { ($0.segment, $0.start) >= (follower.header?.index ?? 0, follower.offset) } ?? log.records.count
+        let rows = Array(log.records[known...])
+        let headers = log.headers
+        log.lock.unlock()
+        var events: [Event] = []
+        for r in rows { events += try follower.accept(segment: r.segment, headerBytes: headers[r.segment]!, start: r.start, record: r.bytes, zstd: zstd) }
+        return events
+    }
+
+    func close() {}
+}
+
+@Suite struct SharedLogTests {
+    func options() -> StoreOptions {
+        var o = StoreOptions()
+        o.followIntervalSeconds = 0.01
+        o.snapshotEveryEvents = 0
+        return o
+    }
+
+    @Test func aFolderLogCopiedRecordByRecordReadsAsTheSameLog() async throws {
+        let dir = TempDirectory()
+        _ = try await makeLog(dir, count: 60, segmentSizeBytes: 4096)
+        let original = try LogScanner(directory: dir.wal).scan()
+        #expect(original.segments.count > 2 && original.problems.isEmpty)
+        var follower = ChainFollower.empty
+        var segments: [(header: SegmentHeader, bytes: [UInt8])] = []
+        var copied = 0
+        for name in try dir.segments() {
+            let bytes = try dir.bytes(name)
+            var rebuilt = Array(bytes.prefix(LogFormat.segmentHeaderSize))
+            try follower.acceptSegment(bytes, zstd: Zstd()) { start, record, _ in
+                #expect(start == rebuilt.count)
+                rebuilt += record
+                copied += 1
+            }
+            #expect(rebuilt == bytes)
+            segments.append((try SegmentHeader.decode(bytes[0..<LogFormat.segmentHeaderSize]).get(), rebuilt))
+        }
+        #expect(follower.hash == original.headHash && follower.nextSequence == 61)
+        let image = LogImage(directory: "img", segments: segments)
+        let read = try LogScanner(directory: "img", fileSystem: image).scan()
+        #expect(read.headHash == original.headHash && read.lastSequence == 60 && read.problems.isEmpty && copied > 60)
+    }
+
+    @Test func aRecordThatDoesNotFitTheChainIsRefused() async throws {
+        let dir = TempDirectory()
+        _ = try await makeLog(dir, count: 3)
+        let bytes = try dir.bytes(try dir.segments()[0])
+        let offsets = recordOffsets(bytes)
+        let header = Array(bytes.prefix(LogFormat.segmentHeaderSize))
+        func record(_ k: Int) -> [UInt8] { Array(bytes[offsets[k]..<(k + 1 < offsets.count ? offsets[k + 1] : bytes.count)]) }
+        var follower = ChainFollower.empty
+        _ = try follower.accept(segment: 1, headerBytes: header, start: offsets[0], record: record(0), zstd: Zstd())
+        var flipped = record(1)
+        flipped[flipped.count - 1] ^= 1
+        #expect(throws: StorageError.self) { try follower.accept(segment: 1, headerBytes: header, start: offsets[1], record: flipped, zstd: Zstd()) }
+        // Out of order: record 2 where record 1 belongs.
+        #expect(throws: StorageError.self) { try follower.accept(segment: 1, headerBytes: header, start: offsets[1], record: record(2), zstd: Zstd()) }
+        let events = try follower.accept(segment: 1, headerBytes: header, start: offsets[1], record: record(1), zstd: Zstd())
+        #expect(events.map(\.sequence) == [2])
+    }
+
+    func create(_ store: Store, source n: Int, id: String) async -> Result<Mapping?, any Error> {
+        do {
+            return .success(try await store.perform(uuid: id, now: EventTime(milliseconds: 1_700_000_000_000)) { view, time in
+                Decider.create(body: ["EventSourceArn": .string("arn:aws:sqs:us-east-1:123456789012:q\(n)"), "FunctionName": "fn"],
+                               uuid: id, context: CommandContext(time: time, actor: testActor, account: "123456789012"), state: view)
+                    .map { Optional($0) }
+            })
+        } catch { return .failure(error) }
+    }
+
+    @Test func twoStoresCreatingTheSameSourcesAtOnceGetOneMappingEach() async throws {
+        let log = MemorySharedLog()
+        let a = TempDirectory(), b = TempDirectory()
+        let first = try Store(dataDirectory: a.path, backend: log, options: options(), logger: quietLogger)
+        let second = try Store(dataDirectory: b.path, backend: log, options: options(), logger: quietLogger)
+        let results = await withTaskGroup(of: Result<Mapping?, any Error>.self) { group in
+            for n in 0..<20 {
+                group.addTask { await self.create(first, source: n, id: uuid(1000 + n)) }
+                group.addTask { await self.create(second, source: n, id: uuid(2000 + n)) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let won = results.filter { if case .success = $0 { true } else { false } }.count
+        let conflicts = results.filter {
+            if case .failure(let e as AWSError) = $0 { e.code == "ResourceConflictException" } else { false }
+        }.count
+        #expect(won == 20 && conflicts == 20)
+        // Both stores reach the log's state; a fresh load agrees.
+        first.wake()
+        second.wake()
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while Date() < deadline, first.read({ $0.canonicalBytes }) != second.read({ $0.canonicalBytes }) { try await Task.sleep(for: .milliseconds(10)) }
+        let fresh = try StateLoader.load(try log.location(), snapshots: SnapshotStore(directory: TempDirectory().path), imported: .refuse, logger: quietLogger)
+        #expect(first.read { $0.canonicalBytes } == fresh.projection.canonicalBytes)
+        #expect(second.read { $0.canonicalBytes } == fresh.projection.canonicalBytes)
+        #expect(fresh.projection.mappings.count == 20 && fresh.scan?.problems.isEmpty == true)
+        first.close()
+        second.close()
+    }
+
+    @Test func aDecisionTakenOnAStaleStateIsTakenAgainOnTheNewOne() async throws {
+        let log = MemorySharedLog()
+        let a = TempDirectory(), b = TempDirectory()
+        var slow = options()
+        slow.followIntervalSeconds = 3600  // b learns of a's create only through its stale append
+        let first = try Store(dataDirectory: a.path, backend: log, options: options(), logger: quietLogger)
+        let second = try Store(dataDirectory: b.path, backend: log, options: slow, logger: quietLogger)
+        guard case .success = await create(first, source: 1, id: uuid(1)) else { Issue.record("create failed"); return }
+        #expect(second.read { $0.mappings.count } == 0)
+        let staleBefore = log.stale
+        guard case .failure(let error as AWSError) = await create(second, source: 1, id: uuid(2)) else {
+            Issue.record("a duplicate decided on a stale state was accepted")
+            return
+        }
+        #expect(error.code == "ResourceConflictException" && error.message.contains(uuid(1)))
+        #expect(log.stale == staleBefore + 1)
+        #expect(second.read { $0.mappings[uuid(1)] } != nil)
+        first.close()
+        second.close()
+    }
+}
