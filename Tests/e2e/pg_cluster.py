@@ -214,6 +214,8 @@ def check_log(pg, database, url, scratch, ledger, nodes, deadline_seconds=10):
         request = (e.get("Actor") or {}).get("RequestId")
         if request:
             by_request[request] = by_request.get(request, 0) + 1
+    repeated = [r for r, n in by_request.items() if n > 1]
+    assert not repeated, f"requests applied more than once: {repeated[:5]}"
     for operation, request, _ in ledger.acknowledged:
         assert by_request.get(request) == 1, f"acknowledged {operation} {request} is in the log {by_request.get(request, 0)} times"
     # Each transition a user change started is completed exactly once: a system event follows

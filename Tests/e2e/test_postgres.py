@@ -110,8 +110,12 @@ def test_two_nodes_read_their_writes_and_see_each_other(pg, db, scratch, cluster
     assert m["UUID"] in str(conflict.value)
     u = cb.update_event_source_mapping(UUID=m["UUID"], BatchSize=7)
     ledger.ok("update", u, m["UUID"])
-    wait_state(ca, m["UUID"], ["Enabled"])
-    assert ca.get_event_source_mapping(UUID=m["UUID"])["BatchSize"] == 7
+    wait_state(cb, m["UUID"], ["Enabled"])
+    # Node a shows b's update once it has followed the log (before, it may show the state before it).
+    started = time.time()
+    while ca.get_event_source_mapping(UUID=m["UUID"])["BatchSize"] != 7 or ca.get_event_source_mapping(UUID=m["UUID"])["State"] != "Enabled":
+        assert time.time() - started < 1.0, "node a did not show node b's update within 1 s"
+        time.sleep(0.02)
     d = ca.delete_event_source_mapping(UUID=m["UUID"])
     ledger.ok("delete", d, m["UUID"])
     # An update of a mapping another node just deleted is refused as AWS refuses it.

@@ -2,7 +2,7 @@
 -- duplicates, as AWS does); any other value is used as the ARN of every request (moto).
 dofile(os.getenv("ESM_WRK_DIR") .. "/common.lua")
 local counter = 0
-local run = tostring(os.time())
+local run = (os.getenv("ESM_RUN") or "") .. tostring(os.time())
 function request()
   counter = counter + 1
   local source = os.getenv("ESM_SOURCE")
