@@ -19,41 +19,59 @@ public enum ImportedLog {
     /// Events per record written.
     static let batchEvents = 2000
 
+    /// - Parameter backend: where the log is (default: the data folder's segment files). On a log
+    ///   other writers may append to, an append that comes second is read again and retried
+    ///   (records already written are then found and skipped, by eventID).
     public static func append(_ events: [(time: EventTime, uuid: String, actor: Actor?, record: ImportedRecord)], dataDirectory: String,
-                              fileSystem: any FileSystem = POSIXFileSystem(), logger: Logger) throws -> Outcome {
+                              backend: (any LogBackend)? = nil, fileSystem: any FileSystem = POSIXFileSystem(),
+                              logger: Logger) throws -> Outcome {
         let lock = try DataFolder.lock(dataDirectory, fileSystem: fileSystem)
         defer { lock.release() }
-        let wal = Store.logDirectory(dataDirectory)
-        try fileSystem.makeDirectory(wal)
-        var seen = Set<String>()
-        var served = false
-        let scan = try LogScanner(directory: wal, fileSystem: fileSystem).scan { e in
-            if case .imported(let r) = e.change { seen.insert(r.eventID) } else { served = true }
-        }
-        if let problem = scan.corruption.first {
-            throw StorageError(.corruption, "the log has problems; run esmlog verify: \(problem)")
-        }
-        if served {
-            throw StorageError(.invalidArgument, "\(dataDirectory) holds history served by esmlog; imported and served history do not mix: import into a folder of its own")
-        }
-        var fresh: [(time: EventTime, uuid: String, actor: Actor?, record: ImportedRecord)] = []
-        var duplicates = 0
-        for e in events {
-            if seen.insert(e.record.eventID).inserted { fresh.append(e) } else { duplicates += 1 }
-        }
-        let writer = try LogWriter(directory: wal, scan: scan, segmentSizeBytes: 64 << 20, sync: .always, fileSystem: fileSystem, logger: logger)
-        defer { writer.close() }
-        var next = writer.nextSequence
-        var start = 0
-        while start < fresh.count {
-            let batch = fresh[start..<min(start + batchEvents, fresh.count)]
-            let list = batch.map { e -> Event in
-                defer { next += 1 }
-                return Event(sequence: next, time: e.time, uuid: e.uuid, actor: e.actor, change: .imported(e.record))
+        let backend = backend ?? SegmentFiles(dataDirectory: dataDirectory, fileSystem: fileSystem)
+        var options = StoreOptions()
+        options.segmentSizeBytes = 64 << 20
+        options.sync = .always
+        var imported = 0
+        for _ in 1...5 {
+            var location = try backend.location()
+            location.writerLive = false
+            var seen = Set<String>()
+            var served = false
+            let scan = try LogScanner(directory: location.directory, fileSystem: location.fileSystem).scan { e in
+                if case .imported(let r) = e.change { seen.insert(r.eventID) } else { served = true }
             }
-            try writer.write(list)
-            start += batch.count
+            if let problem = scan.corruption.first {
+                throw StorageError(.corruption, "the log has problems; run esmlog verify: \(problem)")
+            }
+            if served {
+                throw StorageError(.invalidArgument, "\(location.name) holds history served by esmlog; imported and served history do not mix: import into a log of its own")
+            }
+            var fresh: [(time: EventTime, uuid: String, actor: Actor?, record: ImportedRecord)] = []
+            for e in events where seen.insert(e.record.eventID).inserted { fresh.append(e) }
+            let writer = try backend.appender(location, scan: scan, options: options, logger: logger)
+            defer { writer.close() }
+            var next = scan.lastSequence + 1
+            var start = 0
+            var cameSecond = false
+            while start < fresh.count {
+                let batch = fresh[start..<min(start + batchEvents, fresh.count)]
+                let first = next
+                let list = batch.map { e -> Event in
+                    defer { next += 1 }
+                    return Event(sequence: next, time: e.time, uuid: e.uuid, actor: e.actor, change: .imported(e.record))
+                }
+                guard try writer.append(list) == .appended else {
+                    next = first
+                    cameSecond = true
+                    break
+                }
+                start += batch.count
+                imported += batch.count
+            }
+            if !cameSecond {
+                return Outcome(imported: imported, duplicates: events.count - imported, lastSequence: next - 1)
+            }
         }
-        return Outcome(imported: fresh.count, duplicates: duplicates, lastSequence: writer.nextSequence - 1)
+        throw StorageError(.io, "other writers kept appending to the log; nothing more was imported (run the import again: what is in the log is skipped)")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ESMAudit
 import ESMCore
+import ESMPostgres
 import ESMStorage
 import Foundation
 import Logging
@@ -138,7 +139,9 @@ struct Import: ParsableCommand {
             }
         }
         if tty, !files.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
-        let outcome = try ImportedLog.append(events, dataDirectory: dataDir, logger: logger)
+        let log = try folder.postgres.map { try PostgresLog.open($0, logger: logger) }
+        defer { log?.close() }
+        let outcome = try ImportedLog.append(events, dataDirectory: dataDir, backend: log, logger: logger)
         var summary = "files: \(counts.files)\(counts.badFiles > 0 ? " (\(counts.badFiles) skipped)" : ""), records read: \(counts.records), "
         summary += "imported: \(outcome.imported), duplicates: \(outcome.duplicates), not mapping records: \(counts.other), "
         summary += "refused calls: \(counts.refused), log head sequence: \(outcome.lastSequence)\n"

@@ -278,3 +278,22 @@ def test_bad_storage_urls_are_refused_plainly(scratch):
     unreachable = run_cli("verify", "--data-dir", scratch, "--storage", "postgres://u:secret@127.0.0.1:1/db", check=False)
     assert unreachable.returncode != 0 and "postgres://u@127.0.0.1:1/db" in unreachable.stderr
     assert "secret" not in unreachable.stderr
+
+
+def test_cloudtrail_import_into_postgres_reads_as_the_folder_import(pg, db, scratch, tmp_path):
+    from cloudtrail_fixtures import write_bucket
+    bucket = str(tmp_path / "bucket")
+    write_bucket(bucket)
+    url = pg.url(db)
+    folder = os.path.join(scratch, "folder")
+    run_cli("import", "--data-dir", folder, bucket)
+    expected = run_cli("import", "--data-dir", os.path.join(scratch, "count"), bucket).stderr.split("imported: ")[1].split(",")[0]
+    first = run_cli("import", "--data-dir", os.path.join(scratch, "pgimport"), "--storage", url, bucket)
+    assert f"imported: {expected}," in first.stderr
+    again = run_cli("import", "--data-dir", os.path.join(scratch, "pgimport"), "--storage", url, bucket)
+    assert "imported: 0," in again.stderr
+    for command in (["timeline"], ["replay"], ["export", "--format", "csv"]):
+        assert run_cli(*command, "--data-dir", scratch + "/x", "--storage", url).stdout == run_cli(*command, "--data-dir", folder).stdout
+    # An imported log is not served.
+    refused = run_cli("serve", "--data-dir", os.path.join(scratch, "s"), "--storage", url, "--port", "0", check=False)
+    assert refused.returncode != 0 and "imported CloudTrail history" in refused.stderr

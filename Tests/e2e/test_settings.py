@@ -55,7 +55,7 @@ def test_serve_help_lists_every_setting_with_its_default():
     blocks = re.split(r"\n  (?=--)", text.split("OPTIONS:")[1])
     for block in filter(str.strip, blocks):
         name = block.split()[0]
-        if name in ("--credentials-file", "--signing-key", "--config", "-h,"):  # optional files: no default
+        if name in ("--credentials-file", "--signing-key", "--storage", "--config", "-h,"):  # optional: absent means none (for --storage: segment files)
             continue
         assert "(default:" in block, f"{name} shows no default"
 
