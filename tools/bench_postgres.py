@@ -67,7 +67,7 @@ def main():
             p.terminate()
             p.wait()
 
-        pg_dir = os.path.join(work, "pg")
+        pg_dir = tempfile.mkdtemp(prefix="esmlog-bench-pgdata-")  # its own: the server's user must reach it
         url = subprocess.run(["bash", os.path.join(HERE, "postgres.sh"), "start", pg_dir, "54391"], check=True,
                              capture_output=True, text=True).stdout.strip()
         try:
@@ -93,6 +93,7 @@ def main():
             verified = verify.stdout.strip().splitlines()
         finally:
             subprocess.run(["bash", os.path.join(HERE, "postgres.sh"), "stop", pg_dir], capture_output=True)
+            shutil.rmtree(pg_dir, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -36,21 +36,9 @@ final class PostgresAppender: LogAppender {
 
     func append(_ events: [Event]) throws(StorageError) -> AppendOutcome {
         precondition(!events.isEmpty && events[0].sequence == follower.nextSequence, "events must continue the log")
-        let (header, records) = follower.encode(events, salt: UInt64.random(in: 1...UInt64.max),
-                                                createdMilliseconds: WallClock.now().milliseconds, zstd: zstd)
-        let headerBytes = header?.encode()
-        let segment = header?.index ?? follower.header!.index
-        // Run the records through a copy of the head, as a reader will: the same checks, and
-        // where each record starts and what it ends with.
-        var next = follower
-        var starts: [Int64] = [], lastSequences: [Int64] = [], hashes: [ChainHash] = []
-        for record in records {
-            let start = next.header?.index == segment ? next.offset : LogFormat.segmentHeaderSize
-            _ = try next.accept(segment: segment, headerBytes: headerBytes ?? [], start: start, record: record, zstd: zstd)
-            starts.append(Int64(start))
-            lastSequences.append(Int64(next.nextSequence - 1))
-            hashes.append(next.hash)
-        }
+        let prepared = try follower.prepare(events, salt: UInt64.random(in: 1...UInt64.max),
+                                            createdMilliseconds: WallClock.now().milliseconds, zstd: zstd)
+        let records = prepared.records.map(\.bytes)
         let batch = UUID()
         let started = ContinuousClock.now
         let deadline = Date(timeIntervalSinceNow: log.timeoutSeconds)
@@ -58,16 +46,18 @@ final class PostgresAppender: LogAppender {
         while true {
             attempts += 1
             do {
-                let answer = try log.append(batch: batch, previous: follower.hash, segment: segment, header: headerBytes,
-                                            firstSequence: follower.nextSequence, starts: starts, records: records,
-                                            lastSequences: lastSequences, hashes: hashes,
+                let answer = try log.append(batch: batch, previous: follower.hash, segment: prepared.segment,
+                                            header: prepared.header?.encode(), firstSequence: follower.nextSequence,
+                                            starts: prepared.records.map { Int64($0.start) }, records: records,
+                                            lastSequences: prepared.records.map { Int64($0.lastSequence) },
+                                            hashes: prepared.records.map(\.hash),
                                             seconds: max(0.05, deadline.timeIntervalSinceNow))
                 switch answer {
                 case .stale:
                     return .stale
                 case .appended, .present:
                     if answer == .present { logger.notice("append resolved by its batch id", metadata: ["pg.batch": "\(batch)", "pg.attempts": "\(attempts)"]) }
-                    follower = next
+                    follower = prepared.head
                     metrics?.recordAppend(events: events.count, bytes: records.reduce(0) { $0 + $1.count },
                                           duration: ContinuousClock.now - started)
                     return .appended

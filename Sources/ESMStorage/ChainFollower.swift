@@ -92,6 +92,33 @@ public struct ChainFollower: Sendable {
         segmentEvents = 0
     }
 
+    /// An append made ready: what to write, and the head after it.
+    public struct Prepared: Sendable {
+        /// The new segment's header, when the records start one.
+        public var header: SegmentHeader?
+        public var segment: UInt64
+        /// Each record with where it starts in its segment, its last sequence and the hash after it.
+        public var records: [(start: Int, bytes: [UInt8], lastSequence: UInt64, hash: ChainHash)]
+        /// The head once they are written.
+        public var head: ChainFollower
+    }
+
+    /// Encodes `events` as the next record (see `encode`) and runs the result through a copy of
+    /// this head, as a reader will take it: the same checks, and where each record starts.
+    public func prepare(_ events: [Event], salt: UInt64, createdMilliseconds: Int64, zstd: Zstd) throws(StorageError) -> Prepared {
+        let (header, records) = encode(events, salt: salt, createdMilliseconds: createdMilliseconds, zstd: zstd)
+        let segment = header?.index ?? self.header!.index
+        let headerBytes = header?.encode() ?? []
+        var next = self
+        var out: [(start: Int, bytes: [UInt8], lastSequence: UInt64, hash: ChainHash)] = []
+        for record in records {
+            let start = next.header?.index == segment ? next.offset : LogFormat.segmentHeaderSize
+            _ = try next.accept(segment: segment, headerBytes: headerBytes, start: start, record: record, zstd: zstd)
+            out.append((start, record, next.nextSequence - 1, next.hash))
+        }
+        return Prepared(header: header, segment: segment, records: out, head: next)
+    }
+
     /// Takes one more record, checked, and returns its events (none for a seal or dictionary).
     /// - Parameters:
     ///   - segment: the index of the segment it belongs to.

@@ -17,6 +17,8 @@ public struct StorageMetrics: Sendable {
     let syncDuration: Timer
     /// Bytes appended to the log (records, dictionaries and seals).
     let bytesWritten: Counter
+    /// Appends to a shared log that another writer came before (their requests were decided again).
+    public let staleAppends: Counter
 
     public static let batchEventsName = "esmlog_group_commit_events"
     public static let syncDurationName = "esmlog_fsync_duration_seconds"
@@ -26,6 +28,7 @@ public struct StorageMetrics: Sendable {
         batchEvents = Recorder(label: StorageMetrics.batchEventsName, aggregate: true, factory: factory)
         syncDuration = Timer(label: StorageMetrics.syncDurationName, factory: factory)
         bytesWritten = Counter(label: "esmlog_log_bytes_written_total", factory: factory)
+        staleAppends = Counter(label: "esmlog_stale_appends_total", factory: factory)
     }
 
     /// One durable append of `events` events in `bytes` bytes that took `duration`.

@@ -147,6 +147,7 @@ extension Store {
                 continue
             }
             if outcome == .stale {
+                writer.metrics?.staleAppends.increment()
                 // Another writer came first: its records decide what these requests do now.
                 follow(deciding: batch)
                 continue
@@ -160,6 +161,7 @@ extension Store {
                     preconditionFailure("durable event does not apply: \(error)")
                 }
                 if overlay[w.event.uuid]?.sequence == w.event.sequence { overlay[w.event.uuid] = nil }
+                if writer.isShared { lastWrittenElsewhere.remove(w.event.uuid) }
             }
             snapshotIfDue()
             condition.unlock()
@@ -204,6 +206,7 @@ extension Store {
                 preconditionFailure("another writer's event does not apply: \(error)")
             }
             lastTime = max(lastTime, e.time)
+            if projection.mappings[e.uuid] != nil { lastWrittenElsewhere.insert(e.uuid) } else { lastWrittenElsewhere.remove(e.uuid) }
         }
         durableHash = writer.hash
         durablePosition = writer.lastEvents

@@ -61,6 +61,9 @@ public final class Store: @unchecked Sendable {
     var followRequested = false
     /// Why following a shared log fails now (logged once per outage).
     var followFailure: String?
+    /// On a shared log: mappings whose last event another writer appended (so that writer's
+    /// sweeper owes their transitions first).
+    var lastWrittenElsewhere = Set<String>()
     /// Set while a shared log cannot be reached (an append or a follow failed): writes are
     /// answered at once with a 500 instead of waiting for the database to time out, until the
     /// next follow succeeds. Reads go on.
@@ -136,6 +139,13 @@ public final class Store: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return try body(projection)
+    }
+
+    /// Which of `uuids` had their last event appended by another writer of a shared log.
+    public func writtenElsewhere(_ uuids: [String]) -> Set<String> {
+        condition.lock()
+        defer { condition.unlock() }
+        return lastWrittenElsewhere.isEmpty ? [] : Set(uuids.filter(lastWrittenElsewhere.contains))
     }
 
     /// The writer's chain hash and last durable sequence.

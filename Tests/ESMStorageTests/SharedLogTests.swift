@@ -47,26 +47,18 @@ final class MemoryAppender: LogAppender {
     var isShared: Bool { true }
 
     func append(_ events: [Event]) throws(StorageError) -> AppendOutcome {
-        let (header, records) = follower.encode(events, salt: 7, createdMilliseconds: 0, zstd: zstd)
-        let segment = header?.index ?? follower.header!.index
-        var next = follower
-        var rows: [(UInt64, Int, [UInt8])] = []
-        for r in records {
-            let start = next.header?.index == segment ? next.offset : LogFormat.segmentHeaderSize
-            _ = try next.accept(segment: segment, headerBytes: header?.encode() ?? [], start: start, record: r, zstd: zstd)
-            rows.append((segment, start, r))
-        }
+        let prepared = try follower.prepare(events, salt: 7, createdMilliseconds: 0, zstd: zstd)
         log.lock.lock()
         defer { log.lock.unlock() }
         guard log.head == follower.hash else {
             log.stale += 1
             return .stale
         }
-        if let header { log.headers[header.index] = header.encode() }
-        log.records += rows.map { (segment: $0.0, start: $0.1, bytes: $0.2) }
-        log.head = next.hash
+        if let header = prepared.header { log.headers[header.index] = header.encode() }
+        log.records += prepared.records.map { (segment: prepared.segment, start: $0.start, bytes: $0.bytes) }
+        log.head = prepared.head.hash
         log.appends += 1
-        follower = next
+        follower = prepared.head
         return .appended
     }
 
