@@ -12,6 +12,7 @@ Bounded by --cycles; each cycle runs its load for about 2 x --seconds. Prints on
 and the totals.
 """
 import argparse
+import collections
 import os
 import shutil
 import sys
@@ -49,7 +50,7 @@ def main():
             fault = faults[cycle % len(faults)]
             before = len(ledger.acknowledged), len(ledger.failed)
             stop, threads = run_load([[n.client()] for n in nodes] + [[nodes[0].client(), nodes[1].client()]], ledger, 0,
-                                     count=100_000)
+                                     count=100_000, first_seed=100 * cycle)
             time.sleep(args.seconds)
             if fault.startswith("kill"):
                 victim = nodes[cycle % 3]
@@ -67,10 +68,12 @@ def main():
                 proxy.heal()
             finish(stop, threads)
             events, state = pg_cluster.check_log(pg, database, url, os.path.join(work, "r"), ledger, nodes, deadline_seconds=30)
+            codes = collections.Counter(code for _, _, code in ledger.failed[before[1]:])
             print(f"cycle {cycle + 1:3}: {fault:30} acknowledged {len(ledger.acknowledged) - before[0]:5}, "
-                  f"failed {len(ledger.failed) - before[1]:5}; log {len(events)} events, {len(state['EventSourceMappings'])} mappings: checks passed",
-                  flush=True)
-        totals = {"acknowledged": len(ledger.acknowledged), "failed": len(ledger.failed), "conflicts": ledger.conflicts}
+                  f"not {len(ledger.failed) - before[1]:5} ({', '.join(f'{c} {n}' for c, n in codes.most_common())}); "
+                  f"log {len(events)} events, {len(state['EventSourceMappings'])} mappings: checks passed", flush=True)
+        totals = {"acknowledged": len(ledger.acknowledged), "failed": len(ledger.failed), "conflicts": ledger.conflicts,
+                  "codes": collections.Counter(code for _, _, code in ledger.failed)}
     finally:
         for n in nodes:
             n.stop()
@@ -79,7 +82,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(pg.dir, ignore_errors=True)
     print(f"{args.cycles} cycles in {time.time() - started:.0f} s: {totals['acknowledged']} writes acknowledged, all in the log exactly once; "
-          f"{totals['failed']} refused or failed during faults ({totals['conflicts']} of them 409)")
+          f"{totals['failed']} not: " + ", ".join(f"{c} {n}" for c, n in totals.get("codes", {}).items()))
 
 
 if __name__ == "__main__":

@@ -83,6 +83,9 @@ extension Store {
         let view = OverlayView(store: self)
         let time = max(request.now, lastTime)
         switch request.decide(view, time) {
+        case .failure where writer.isShared && !request.current:
+            unconfirmed.append(request)
+            condition.signal()
         case .failure(let error):
             request.done(.failure(error))
         case .success(nil):
@@ -115,13 +118,19 @@ extension Store {
         var nextFollow = Date(timeIntervalSinceNow: interval)
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping && !followRequested {
+            while queue.isEmpty && !stopping && !followRequested && unconfirmed.isEmpty {
                 if writer.isShared {
                     if Date() >= nextFollow { break }
                     condition.wait(until: nextFollow)
                 } else {
                     condition.wait()
                 }
+            }
+            if !unconfirmed.isEmpty {
+                // Refusals are answered on a state that has read the log's head.
+                condition.unlock()
+                follow()
+                continue
             }
             if queue.isEmpty && stopping {
                 stopped = true
@@ -179,6 +188,16 @@ extension Store {
             let first = followFailure == nil
             followFailure = "\(error)"
             unreachable = true
+            // The head cannot be read: the refusals stand as this node decided them.
+            let waiting = unconfirmed
+            unconfirmed = []
+            let view = OverlayView(store: self)
+            for request in waiting {
+                switch request.decide(view, max(request.now, lastTime)) {
+                case .failure(let refusal): request.done(.failure(refusal))
+                case .success: request.done(.failure(AWSError.service(Store.unreachableLog)))
+                }
+            }
             condition.unlock()
             if first { logger.error("cannot read the shared log; serving the state already read", metadata: ["wal.error": "\(error)"]) }
             if !batch.isEmpty { fail(batch, error) }
@@ -190,12 +209,22 @@ extension Store {
             unreachable = false
             logger.notice("shared log reachable again")
         }
+        // Refused requests are decided again, now on the head; with nothing new they are
+        // refused again, and answered.
+        let confirming = unconfirmed.map { request -> Request in
+            var r = request
+            r.current = true
+            return r
+        }
+        unconfirmed = []
         guard !foreign.isEmpty || !batch.isEmpty else {
+            for request in confirming { enqueue(request) }
             condition.unlock()
             return
         }
         if foreign.isEmpty {
             // Stale, yet nothing came after this writer's head: deciding again would only loop.
+            for request in confirming { enqueue(request) }
             condition.unlock()
             fail(batch, StorageError(.io, "the shared log moved on but no record after this node's head could be read"))
             return
@@ -210,7 +239,7 @@ extension Store {
         }
         durableHash = writer.hash
         durablePosition = writer.lastEvents
-        let requests = batch.map(\.request) + queue.map(\.request)
+        let requests = batch.map(\.request) + queue.map(\.request) + confirming
         queue = []
         overlay = [:]
         nextSequence = projection.lastSequence + 1

@@ -59,6 +59,9 @@ public final class Store: @unchecked Sendable {
     var snapshotting = false
     /// Asked for by `wake()`: read other writers' records now.
     var followRequested = false
+    /// On a shared log: requests refused on the state this node had, waiting for a read of the
+    /// log's head before the refusal is answered (another node may have made it wrong).
+    var unconfirmed: [Request] = []
     /// Why following a shared log fails now (logged once per outage).
     var followFailure: String?
     /// On a shared log: mappings whose last event another writer appended (so that writer's
@@ -78,6 +81,9 @@ public final class Store: @unchecked Sendable {
         var decide: (any MappingLookup, EventTime) -> Result<Decision?, AWSError>
         /// Told once: the mapping after the event when it is durable, or the error.
         var done: (Result<Mapping?, any Error>) -> Void
+        /// On a shared log: decided on a state that includes everything committed before the
+        /// request arrived (a refusal is answered only then).
+        var current = false
     }
 
     /// A decided request whose event waits for its write. On a shared log it is decided again

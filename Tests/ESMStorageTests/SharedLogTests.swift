@@ -187,4 +187,36 @@ final class MemoryAppender: LogAppender {
         first.close()
         second.close()
     }
+
+    @Test func aRefusalIsAnsweredOnlyAfterReadingTheLogsHead() async throws {
+        let log = MemorySharedLog()
+        let a = TempDirectory(), b = TempDirectory()
+        var slow = options()
+        slow.followIntervalSeconds = 3600  // b would not have followed a's create on its own
+        let first = try Store(dataDirectory: a.path, backend: log, options: options(), logger: quietLogger)
+        let second = try Store(dataDirectory: b.path, backend: log, options: slow, logger: quietLogger)
+        guard case .success = await create(first, source: 1, id: uuid(1)) else { Issue.record("create failed"); return }
+        #expect(second.read { $0.mappings[uuid(1)] } == nil)
+        // b's own state says "not found"; the log's head says the mapping exists, and is Creating
+        // (no sweeper runs here), so the update is refused as in use, not as missing.
+        do {
+            _ = try await second.perform(uuid: uuid(1), now: EventTime(milliseconds: 1_700_000_000_500)) { view, time in
+                Decider.update(uuid: uuid(1), body: ["BatchSize": 7], context: CommandContext(time: time, actor: testActor, account: "123456789012"),
+                               state: view).map { Optional($0) }
+            }
+            Issue.record("an update of a Creating mapping was accepted")
+        } catch let error as AWSError {
+            #expect(error.code == "ResourceInUseException")
+        }
+        #expect(second.read { $0.mappings[uuid(1)] } != nil)
+        // A refusal the head confirms is answered as it is.
+        await #expect(throws: AWSError.self) {
+            try await second.perform(uuid: uuid(9), now: EventTime(milliseconds: 1_700_000_000_600)) { view, time in
+                Decider.update(uuid: uuid(9), body: ["BatchSize": 7], context: CommandContext(time: time, actor: testActor, account: "123456789012"),
+                               state: view).map { Optional($0) }
+            }
+        }
+        first.close()
+        second.close()
+    }
 }

@@ -164,11 +164,11 @@ def load(clients, ledger, stop, count, seed):
         try:
             if not mine or rng.random() < 0.5:
                 m = client.create_event_source_mapping(FunctionName=f"load{seed}", EventSourceArn=f"arn:aws:sqs:us-east-1:123456789012:s{seed}-{i}",
-                                                       BatchSize=rng.randint(1, 100))
+                                                       BatchSize=rng.randint(1, 10))
                 ledger.ok("create", m, m["UUID"])
                 mine.append(m["UUID"])
             elif rng.random() < 0.7:
-                u = client.update_event_source_mapping(UUID=rng.choice(mine), BatchSize=rng.randint(1, 100))
+                u = client.update_event_source_mapping(UUID=rng.choice(mine), BatchSize=rng.randint(1, 10))
                 ledger.ok("update", u, u["UUID"])
             else:
                 uuid = mine.pop(rng.randrange(len(mine)))
@@ -179,10 +179,10 @@ def load(clients, ledger, stop, count, seed):
             time.sleep(0.05)
 
 
-def run_load(clients_per_thread, ledger, seconds, count=150):
+def run_load(clients_per_thread, ledger, seconds, count=150, first_seed=0):
     stop = threading.Event()
-    threads = [threading.Thread(target=load, args=(clients, ledger, stop, count, seed), daemon=True)
-               for seed, clients in enumerate(clients_per_thread)]
+    threads = [threading.Thread(target=load, args=(clients, ledger, stop, count, first_seed + k), daemon=True)
+               for k, clients in enumerate(clients_per_thread)]
     [t.start() for t in threads]
     return stop, threads
 
