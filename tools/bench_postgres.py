@@ -5,7 +5,8 @@ in one run, driven by wrk.
     tools/bench_postgres.py [--seconds 10] [--connections 8] [--binary .build/release/esmlog]
 
 Phase 1: one node, --sync always, segment files: creates for SECONDS, then gets for SECONDS.
-Phase 2: a throwaway PostgreSQL (tools/postgres.sh, fsync and synchronous_commit on) and two
+Phase 2: one node alone on a throwaway PostgreSQL: creates (the ceiling of one head row here).
+Phase 3: on the same PostgreSQL (tools/postgres.sh, fsync and synchronous_commit on) and two
 nodes on it; one wrk per node at once (CONNECTIONS each) for creates, then gets on each node
 alone. Prints requests/s,
 p50 and p99 per phase and the ratios the issue asks for. Two cores run wrk, the nodes and the
@@ -71,6 +72,15 @@ def main():
         url = subprocess.run(["bash", os.path.join(HERE, "postgres.sh"), "start", pg_dir, "54391"], check=True,
                              capture_output=True, text=True).stdout.strip()
         try:
+            # One node on PostgreSQL alone, on a database of its own: the ceiling two nodes share.
+            subprocess.run(["psql", "-h", "127.0.0.1", "-p", "54391", "-U", "esm", "-d", "postgres", "-qc", "CREATE DATABASE single"], check=True)
+            p, port = serve(args.binary, os.path.join(work, "single"), ["--storage", url.rsplit("/", 1)[0] + "/single"])
+            try:
+                results["1 node, PostgreSQL"] = (wrk("create.lua", port, args.seconds, args.connections, {"ESM_SOURCE": "unique", "ESM_RUN": "s"}),
+                                                 {"per_second": 0, "p50_ms": 0, "p99_ms": 0, "non2xx": 0})
+            finally:
+                p.terminate()
+                p.wait()
             nodes = [serve(args.binary, os.path.join(work, f"n{k}"), ["--storage", url]) for k in range(2)]
             try:
                 creates = together([lambda port=port, k=k: wrk("create.lua", port, args.seconds, args.connections,
@@ -101,9 +111,12 @@ def main():
     print(f"{'target':24} {'phase':7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for target, (c, g) in results.items():
         for phase, x in (("create", c), ("get", g)):
+            if x["per_second"] == 0:
+                continue
             print(f"{target:24} {phase:7} {x['per_second']:9.0f} {x['p50_ms']:8.2f} {x['p99_ms']:8.2f} {x['non2xx']:8}")
     files, pg = results["1 node, segment files"], results["2 nodes, PostgreSQL"]
     print(f"durable creates, 2 nodes on PostgreSQL / 1 node on segment files: {pg[0]['per_second'] / files[0]['per_second']:.2f}")
+    print(f"durable creates, 1 node on PostgreSQL / 1 node on segment files: {results['1 node, PostgreSQL'][0]['per_second'] / files[0]['per_second']:.2f}")
     for k in (1, 2):
         print(f"gets on node {k} / single-node gets: {results[f'  node {k}'][1]['per_second'] / files[1]['per_second']:.2f}")
     print("verify of the PostgreSQL log after the run: " + " | ".join(verified[-3:]))
