@@ -167,13 +167,22 @@ final class MemoryAppender: LogAppender {
         second.close()
     }
 
-    @Test func aDecisionTakenOnAStaleStateIsTakenAgainOnTheNewOne() async throws {
+    /// Two stores on one shared log; the second follows the log only when an append or a refusal
+    /// makes it (its timer is an hour).
+    func storesWhereTheSecondFollowsOnlyWhenItMust() throws -> (MemorySharedLog, Store, Store, [TempDirectory]) {
         let log = MemorySharedLog()
         let a = TempDirectory(), b = TempDirectory()
         var slow = options()
-        slow.followIntervalSeconds = 3600  // b learns of a's create only through its stale append
+        slow.followIntervalSeconds = 3600
         let first = try Store(dataDirectory: a.path, backend: log, options: options(), logger: quietLogger)
         let second = try Store(dataDirectory: b.path, backend: log, options: slow, logger: quietLogger)
+        return (log, first, second, [a, b])
+    }
+
+    @Test func aDecisionTakenOnAStaleStateIsTakenAgainOnTheNewOne() async throws {
+        // b learns of a's create only through its stale append.
+        let (log, first, second, folders) = try storesWhereTheSecondFollowsOnlyWhenItMust()
+        defer { withExtendedLifetime(folders) {} }
         guard case .success = await create(first, source: 1, id: uuid(1)) else { Issue.record("create failed"); return }
         #expect(second.read { $0.mappings.count } == 0)
         let staleBefore = log.stale
@@ -189,12 +198,9 @@ final class MemoryAppender: LogAppender {
     }
 
     @Test func aRefusalIsAnsweredOnlyAfterReadingTheLogsHead() async throws {
-        let log = MemorySharedLog()
-        let a = TempDirectory(), b = TempDirectory()
-        var slow = options()
-        slow.followIntervalSeconds = 3600  // b would not have followed a's create on its own
-        let first = try Store(dataDirectory: a.path, backend: log, options: options(), logger: quietLogger)
-        let second = try Store(dataDirectory: b.path, backend: log, options: slow, logger: quietLogger)
+        // b would not have followed a's create on its own.
+        let (_, first, second, folders) = try storesWhereTheSecondFollowsOnlyWhenItMust()
+        defer { withExtendedLifetime(folders) {} }
         guard case .success = await create(first, source: 1, id: uuid(1)) else { Issue.record("create failed"); return }
         #expect(second.read { $0.mappings[uuid(1)] } == nil)
         // b's own state says "not found"; the log's head says the mapping exists, and is Creating
