@@ -7,8 +7,11 @@ import PostgresNIO
 /// A node's writing end of the log on PostgreSQL: encodes records exactly as the segment writer
 /// does, appends them with one `esm_append` call, and reads other nodes' records after its head.
 ///
-/// An append whose outcome is unknown (the connection dropped, the server restarted, no answer
-/// in time) is sent again with the same batch id until it is answered or the time is up; the
+/// `esm_append`'s answer arrives before its implicit transaction commits (in the extended query
+/// protocol the row and CommandComplete precede the commit at Sync), so an `appended` is taken
+/// only once a separate query sees the batch: a committed row is visible only after its commit
+/// record is flushed. An append whose outcome is unknown (the connection dropped, the server
+/// restarted, no answer in time, not visible yet) is sent again with the same batch id until it is answered or the time is up; the
 /// database reports a batch it already holds instead of writing it twice. When the time is up
 /// the append fails (nothing is acknowledged), and following the log shows later whether it was
 /// written after all.
@@ -55,6 +58,10 @@ final class PostgresAppender: LogAppender {
                 switch answer {
                 case .stale:
                     return .stale
+                case .appended where !(try log.holds(batch: batch, seconds: max(0.05, deadline.timeIntervalSinceNow))):
+                    // Not visible yet: its commit was not confirmed (see `holds`); ask again under the lock.
+                    logger.debug("append not yet confirmed", metadata: ["pg.batch": "\(batch)"])
+                    continue
                 case .appended, .present:
                     if answer == .present { logger.notice("append resolved by its batch id", metadata: ["pg.batch": "\(batch)", "pg.attempts": "\(attempts)"]) }
                     follower = prepared.head
