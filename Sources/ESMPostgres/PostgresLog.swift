@@ -203,8 +203,8 @@ public final class PostgresLog: LogBackend, Sendable {
     /// Whether a committed record with this batch id is visible: with `synchronous_commit` on, a
     /// commit becomes visible only after its WAL record is flushed, so this is what makes an
     /// append's answer an acknowledgement.
-    func holds(batch: UUID, seconds: Double) throws -> Bool {
-        try Blocking.run(seconds) { [client, logger] in
+    func holds(batch: UUID, seconds: Double) throws(StorageError) -> Bool {
+        try call(seconds) { client, logger in
             try await client.query("SELECT EXISTS (SELECT 1 FROM esm_record WHERE batch = \(batch))", logger: logger)
                 .collect().first!.decode(Bool.self)
         }

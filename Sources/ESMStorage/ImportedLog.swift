@@ -37,7 +37,7 @@ public enum ImportedLog {
             location.writerLive = false
             var seen = Set<String>()
             var served = false
-            let scan = try LogScanner(directory: location.directory, fileSystem: location.fileSystem).scan { e in
+            let scan = try location.scan { e in
                 if case .imported(let r) = e.change { seen.insert(r.eventID) } else { served = true }
             }
             if let problem = scan.corruption.first {
