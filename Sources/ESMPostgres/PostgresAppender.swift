@@ -21,6 +21,10 @@ final class PostgresAppender: LogAppender {
     var follower: ChainFollower
     let zstd = Zstd()
     var metrics: StorageMetrics?
+    /// This node's turn at the head (see `PostgresTurn`): appends in a turn cannot go stale.
+    let turn: PostgresTurn
+    /// When the last turn was asked for: an append after it waits no longer than one call's time in all.
+    var turnTried: Date?
     /// Rows read per query while following.
     static let followRows = 1000
 
@@ -28,6 +32,7 @@ final class PostgresAppender: LogAppender {
         self.log = log
         self.follower = follower
         self.logger = logger
+        turn = PostgresTurn(url: log.url, node: log.node, timeoutSeconds: log.timeoutSeconds, logger: logger)
     }
 
     var hash: ChainHash { follower.hash }
@@ -38,36 +43,58 @@ final class PostgresAppender: LogAppender {
     var isShared: Bool { true }
 
     func append(_ events: [Event]) throws(StorageError) -> AppendOutcome {
+        defer { turnTried = nil }
         precondition(!events.isEmpty && events[0].sequence == follower.nextSequence, "events must continue the log")
         let prepared = try follower.prepare(events, salt: UInt64.random(in: 1...UInt64.max),
                                             createdMilliseconds: WallClock.now().milliseconds, zstd: zstd)
-        let records = prepared.records.map(\.bytes)
-        let batch = UUID()
+        let batch = PostgresLog.Batch(id: UUID(), previous: follower.hash, segment: prepared.segment, header: prepared.header?.encode(),
+                                      firstSequence: follower.nextSequence, starts: prepared.records.map { Int64($0.start) },
+                                      records: prepared.records.map(\.bytes), lastSequences: prepared.records.map { Int64($0.lastSequence) },
+                                      hashes: prepared.records.map(\.hash))
         let started = ContinuousClock.now
-        let deadline = Date(timeIntervalSinceNow: log.timeoutSeconds)
+        func appended() -> AppendOutcome {
+            follower = prepared.head
+            metrics?.recordAppend(events: events.count, bytes: batch.records.reduce(0) { $0 + $1.count },
+                                  duration: ContinuousClock.now - started)
+            return .appended
+        }
+        if turn.held {
+            do {
+                switch try turn.append(batch) {
+                case .appended, .present:
+                    try turn.commit()
+                    return appended()
+                case .stale:
+                    // Only if the head moved under a lock this node holds: a bug, but one the check catches.
+                    turn.rollback()
+                    return .stale
+                }
+            } catch {
+                turn.drop()
+                if let e = error as? PSQLError, e.serverInfo?[.sqlState] == "P0001" {
+                    throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error))")
+                }
+                // The outcome is unknown: resolved below by the batch id.
+                logger.debug("append in a turn failed", metadata: ["pg.batch": "\(batch.id)", "pg.error": "\(PostgresLog.describe(error))"])
+            }
+        }
+        // A turn that could not be taken spent part of the time already.
+        let deadline = (turnTried ?? Date()).addingTimeInterval(log.timeoutSeconds)
         var attempts = 0
         while true {
             attempts += 1
             do {
-                let answer = try log.append(batch: batch, previous: follower.hash, segment: prepared.segment,
-                                            header: prepared.header?.encode(), firstSequence: follower.nextSequence,
-                                            starts: prepared.records.map { Int64($0.start) }, records: records,
-                                            lastSequences: prepared.records.map { Int64($0.lastSequence) },
-                                            hashes: prepared.records.map(\.hash),
-                                            seconds: max(0.05, deadline.timeIntervalSinceNow))
+                let answer = try log.append(batch, seconds: max(0.05, deadline.timeIntervalSinceNow))
                 switch answer {
                 case .stale:
                     return .stale
-                case .appended where !(try log.holds(batch: batch, seconds: max(0.05, deadline.timeIntervalSinceNow))):
+                case .appended where !(try log.holds(batch: batch.id, seconds: max(0.05, deadline.timeIntervalSinceNow))):
                     // Not visible yet: its commit was not confirmed (see `holds`); ask again under the lock.
-                    logger.debug("append not yet confirmed", metadata: ["pg.batch": "\(batch)"])
+                    logger.debug("append not yet confirmed", metadata: ["pg.batch": "\(batch.id)"])
                     continue
                 case .appended, .present:
-                    if answer == .present { logger.notice("append resolved by its batch id", metadata: ["pg.batch": "\(batch)", "pg.attempts": "\(attempts)"]) }
-                    follower = prepared.head
-                    metrics?.recordAppend(events: events.count, bytes: records.reduce(0) { $0 + $1.count },
-                                          duration: ContinuousClock.now - started)
-                    return .appended
+                    if answer == .present { logger.notice("append resolved by its batch id", metadata: ["pg.batch": "\(batch.id)", "pg.attempts": "\(attempts)"]) }
+                    return appended()
                 }
             } catch {
                 if let e = error as? PSQLError, e.serverInfo?[.sqlState] == "P0001" {
@@ -77,10 +104,36 @@ final class PostgresAppender: LogAppender {
                 guard deadline.timeIntervalSinceNow > 0.1 else {
                     throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error)); the append was not confirmed within \(log.timeoutSeconds) s")
                 }
-                logger.debug("append retried", metadata: ["pg.batch": "\(batch)", "pg.error": "\(PostgresLog.describe(error))"])
+                logger.debug("append retried", metadata: ["pg.batch": "\(batch.id)", "pg.error": "\(PostgresLog.describe(error))"])
                 Thread.sleep(forTimeInterval: 0.1)
             }
         }
+    }
+
+    func takeTurn() -> [Event] {
+        guard !turn.held else { return [] }
+        turnTried = Date()
+        var events: [Event] = []
+        do {
+            if try turn.begin() != follower.hash {
+                while true {
+                    let rows = try turn.records(after: follower, limit: PostgresAppender.followRows)
+                    for row in rows {
+                        events += try follower.accept(segment: row.segment, headerBytes: row.header, start: row.start, record: row.bytes, zstd: zstd)
+                    }
+                    if rows.count < PostgresAppender.followRows { break }
+                }
+            }
+        } catch {
+            turn.drop()
+            logger.debug("turn not taken", metadata: ["pg.error": "\(PostgresLog.describe(error))"])
+        }
+        return events
+    }
+
+    func endTurn() {
+        turnTried = nil
+        turn.rollback()
     }
 
     func catchUp() throws(StorageError) -> [Event] {
@@ -94,5 +147,5 @@ final class PostgresAppender: LogAppender {
         }
     }
 
-    func close() {}
+    func close() { turn.drop() }
 }

@@ -79,6 +79,8 @@ public final class PostgresLog: LogBackend, Sendable {
     func call<T: Sendable>(_ seconds: Double? = nil, _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> T) throws(StorageError) -> T {
         let client = self.client, logger = self.logger
         do { return try Blocking.run(seconds ?? timeoutSeconds) { try await body(client, logger) } } catch {
+            // esmlog's own refusal inside a transaction is reported as itself (the transaction was rolled back).
+            if let failed = error as? PostgresTransactionError, let own = failed.closureError as? StorageError { throw own }
             throw StorageError(.io, "\(url): \(PostgresLog.describe(error))")
         }
     }
@@ -122,17 +124,26 @@ public final class PostgresLog: LogBackend, Sendable {
     /// The whole log as segment images, read row by row. Appends are serialised on the head's
     /// lock and become visible at commit in log order, so what is read is always a prefix of the log.
     public func location() throws -> LogLocation {
+        let rows = try call { client, logger in try await PostgresLog.readAll { try await client.query($0, logger: logger) } }
+        return try image(rows)
+    }
+
+    /// Every segment header and record row, in log order.
+    typealias AllRows = (headers: [(Int64, ByteBuffer)], records: [(Int64, Int64, ByteBuffer)])
+
+    static func readAll(_ run: Run) async throws -> AllRows {
+        var headers: [(Int64, ByteBuffer)] = []
+        for try await row in try await run("SELECT idx, header FROM esm_segment ORDER BY idx").decode((Int64, ByteBuffer).self) { headers.append(row) }
+        var records: [(Int64, Int64, ByteBuffer)] = []
+        for try await row in try await run("SELECT segment, start_offset, bytes FROM esm_record ORDER BY segment, start_offset")
+            .decode((Int64, Int64, ByteBuffer).self) { records.append(row) }
+        return (headers, records)
+    }
+
+    /// The segments the rows make, as a location readers scan.
+    func image(_ rows: AllRows) throws -> LogLocation {
         let directory = "postgres/wal"
-        let (headers, records) = try call { client, logger in
-            var headers: [(Int64, ByteBuffer)] = []
-            for try await row in try await client.query("SELECT idx, header FROM esm_segment ORDER BY idx", logger: logger)
-                .decode((Int64, ByteBuffer).self) { headers.append(row) }
-            var records: [(Int64, Int64, ByteBuffer)] = []
-            for try await row in try await client.query(
-                "SELECT segment, start_offset, bytes FROM esm_record ORDER BY segment, start_offset", logger: logger)
-                .decode((Int64, Int64, ByteBuffer).self) { records.append(row) }
-            return (headers, records)
-        }
+        let (headers, records) = rows
         var segments: [(header: SegmentHeader, bytes: [UInt8])] = []
         var byIndex: [Int64: Int] = [:]
         for (index, buffer) in headers {
@@ -158,17 +169,28 @@ public final class PostgresLog: LogBackend, Sendable {
     }
 
     /// The records after `follower`'s head, at most `limit`, with their segments' headers.
-    func records(after follower: ChainFollower, limit: Int) throws(StorageError) -> [(segment: UInt64, start: Int, header: [UInt8], bytes: [UInt8])] {
-        let segment = Int64(follower.header?.index ?? 0), offset = Int64(follower.header == nil ? 0 : follower.offset)
-        let rows = try call { client, logger in
-            var rows: [(Int64, Int64, ByteBuffer, ByteBuffer)] = []
-            for try await row in try await client.query("""
-                SELECT r.segment, r.start_offset, s.header, r.bytes FROM esm_record r JOIN esm_segment s ON s.idx = r.segment
-                WHERE (r.segment, r.start_offset) >= (\(segment), \(offset)) ORDER BY r.segment, r.start_offset LIMIT \(limit)
-                """, logger: logger).decode((Int64, Int64, ByteBuffer, ByteBuffer).self) { rows.append(row) }
-            return rows
+    func records(after follower: ChainFollower, limit: Int) throws(StorageError) -> [RecordRow] {
+        try call { client, logger in
+            try await PostgresLog.records(after: follower, limit: limit) { try await client.query($0, logger: logger) }
         }
-        return rows.map { (UInt64($0.0), Int($0.1), Array($0.2.readableBytesView), Array($0.3.readableBytesView)) }
+    }
+
+    /// One record as a row: its segment, where it starts, the segment's header, its bytes.
+    typealias RecordRow = (segment: UInt64, start: Int, header: [UInt8], bytes: [UInt8])
+
+    /// Runs one query: on the client's pool, or on the connection of a turn.
+    typealias Run = @Sendable (PostgresQuery) async throws -> PostgresRowSequence
+
+    static func records(after follower: ChainFollower, limit: Int, _ run: Run) async throws -> [RecordRow] {
+        let segment = Int64(follower.header?.index ?? 0), offset = Int64(follower.header == nil ? 0 : follower.offset)
+        var rows: [RecordRow] = []
+        for try await row in try await run("""
+            SELECT r.segment, r.start_offset, s.header, r.bytes FROM esm_record r JOIN esm_segment s ON s.idx = r.segment
+            WHERE (r.segment, r.start_offset) >= (\(segment), \(offset)) ORDER BY r.segment, r.start_offset LIMIT \(limit)
+            """).decode((Int64, Int64, ByteBuffer, ByteBuffer).self) {
+            rows.append((UInt64(row.0), Int(row.1), Array(row.2.readableBytesView), Array(row.3.readableBytesView)))
+        }
+        return rows
     }
 
     // MARK: Writing
@@ -182,20 +204,35 @@ public final class PostgresLog: LogBackend, Sendable {
         case appended, present, stale
     }
 
-    /// One call of `esm_append` (see `PostgresSchema`).
-    func append(batch: UUID, previous: ChainHash, segment: UInt64, header: [UInt8]?, firstSequence: UInt64,
-                starts: [Int64], records: [[UInt8]], lastSequences: [Int64], hashes: [ChainHash], seconds: Double) throws -> AppendAnswer {
-        let node = self.node
-        let previousBytes = ByteBuffer(bytes: previous.bytes)
-        let headerBytes = header.map { ByteBuffer(bytes: $0) }
-        let recordBytes = records.map { ByteBuffer(bytes: $0) }
-        let hashBytes = hashes.map { ByteBuffer(bytes: $0.bytes) }
-        let answer = try Blocking.run(seconds) { [client, logger] in
-            try await client.query("""
-                SELECT esm_append(\(batch), \(node), \(previousBytes), \(Int64(segment)), \(headerBytes), \(Int64(firstSequence)),
-                                  \(starts), \(recordBytes), \(lastSequences), \(hashBytes))
-                """, logger: logger).collect().first!.decode(String.self)
+    /// The records of one append, as `esm_append` takes them.
+    struct Batch: Sendable {
+        let id: UUID
+        let previous: ChainHash
+        let segment: UInt64
+        let header: [UInt8]?
+        let firstSequence: UInt64
+        let starts: [Int64]
+        let records: [[UInt8]]
+        let lastSequences: [Int64]
+        let hashes: [ChainHash]
+    }
+
+    /// One call of `esm_append` (see `PostgresSchema`), on the pool.
+    func append(_ batch: Batch, seconds: Double) throws -> AppendAnswer {
+        try Blocking.run(seconds) { [client, logger, node] in
+            try await PostgresLog.append(batch, node: node) { try await client.query($0, logger: logger) }
         }
+    }
+
+    static func append(_ batch: Batch, node: String, _ run: Run) async throws -> AppendAnswer {
+        let previousBytes = ByteBuffer(bytes: batch.previous.bytes)
+        let headerBytes = batch.header.map { ByteBuffer(bytes: $0) }
+        let recordBytes = batch.records.map { ByteBuffer(bytes: $0) }
+        let hashBytes = batch.hashes.map { ByteBuffer(bytes: $0.bytes) }
+        let answer = try await run("""
+            SELECT esm_append(\(batch.id), \(node), \(previousBytes), \(Int64(batch.segment)), \(headerBytes), \(Int64(batch.firstSequence)),
+                              \(batch.starts), \(recordBytes), \(batch.lastSequences), \(hashBytes))
+            """).collect().first!.decode(String.self)
         guard let known = AppendAnswer(rawValue: answer) else { throw StorageError(.io, "esm_append answered \(answer)") }
         return known
     }

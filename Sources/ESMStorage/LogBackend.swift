@@ -31,7 +31,22 @@ public protocol LogAppender: AnyObject {
     /// checked (frame, checksum, chain link, sequence) before its events are returned; the head
     /// moves past them.
     func catchUp() throws(StorageError) -> [Event]
+    /// On a shared log: waits until no other writer may append before this one, reads what
+    /// they appended after this appender's head (checked as `catchUp` checks it), and returns
+    /// those events. The turn lasts until the next `append`, which ends it, or `endTurn`. The
+    /// turn is a way to avoid stale appends, never what keeps the log in order: when it cannot
+    /// be taken (the database is out of reach, or the lock did not come in time), it returns
+    /// what it read before that and no turn is held; the append then checks the head as before.
+    func takeTurn() -> [Event]
+    /// Gives the turn up without appending.
+    func endTurn()
     func close()
+}
+
+extension LogAppender {
+    /// A log nobody else appends to: it is always this appender's turn.
+    public func takeTurn() -> [Event] { [] }
+    public func endTurn() {}
 }
 
 /// Where a log's segments can be read: a directory of a file system (the data folder's, or an

@@ -145,6 +145,18 @@ extension Store {
                 nextFollow = Date(timeIntervalSinceNow: interval)
                 continue
             }
+            if writer.isShared && !unreachable {
+                // The turn first: decisions taken while holding it cannot go stale.
+                condition.unlock()
+                let missed = writer.takeTurn()
+                condition.lock()
+                if !missed.isEmpty { absorb(missed, current: true) }
+                if queue.isEmpty {
+                    condition.unlock()
+                    writer.endTurn()
+                    continue
+                }
+            }
             let n = min(queue.count, options.batchEventsMax)
             let batch = Array(queue[0..<n])
             queue.removeFirst(n)
@@ -229,6 +241,15 @@ extension Store {
             fail(batch, StorageError(.io, "the shared log moved on but no record after this node's head could be read"))
             return
         }
+        absorb(foreign, first: batch.map(\.request), last: confirming)
+        condition.unlock()
+    }
+
+    /// Applies other writers' events, then decides again `first`, everything queued, and
+    /// `last`, in that order, on the state they made; `current` when that state is the log's
+    /// head (read under the turn), so refusals are answered at once. Called with `condition`
+    /// locked.
+    func absorb(_ foreign: [Event], first: [Request] = [], last: [Request] = [], current: Bool = false) {
         for e in foreign {
             do { try projection.apply(e) } catch {
                 // A record that checks but does not apply: the writers disagree on the rules.
@@ -239,13 +260,13 @@ extension Store {
         }
         durableHash = writer.hash
         durablePosition = writer.lastEvents
-        let requests = batch.map(\.request) + queue.map(\.request) + confirming
+        var requests = first + queue.map(\.request) + last
+        if current { for k in requests.indices { requests[k].current = true } }
         queue = []
         overlay = [:]
         nextSequence = projection.lastSequence + 1
         for request in requests { enqueue(request) }
         snapshotIfDue()
-        condition.unlock()
     }
 
     /// A failed write fails its batch and everything decided on top of it, and the state goes

@@ -25,7 +25,8 @@ let tester = Actor(accessKeyId: "AKIDTEST", sourceIp: "127.0.0.1", userAgent: "t
 
 let testDatabase = ProcessInfo.processInfo.environment["ESMLOG_TEST_POSTGRES_URL"]
 
-@Suite(.enabled(if: testDatabase != nil, "ESMLOG_TEST_POSTGRES_URL is not set"))
+/// Serialized: each test blocks a thread of the cooperative pool while it waits on the database.
+@Suite(.enabled(if: testDatabase != nil, "ESMLOG_TEST_POSTGRES_URL is not set"), .serialized)
 struct PostgresAppendTests {
     var logger: Logger {
         var l = Logger(label: "test")
@@ -35,13 +36,17 @@ struct PostgresAppendTests {
 
     /// A fresh database beside the one named, so each run starts empty.
     func freshLog() throws -> PostgresLog {
+        try PostgresLog.open(try freshDatabase(), node: "test", logger: logger)
+    }
+
+    func freshDatabase() throws -> PostgresURL {
         var url = try PostgresURL(testDatabase!)
         let admin = try PostgresLog.open(url, logger: logger)
         let name = "u_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
-        try admin.call { client, logger in try await client.query("CREATE DATABASE \(unescaped: String(name))", logger: logger) }
+        try admin.call { client, logger in try await client.query("CREATE DATABASE \(unescaped: String(name)) TEMPLATE template0", logger: logger) }
         admin.close()
         url.database = String(name)
-        return try PostgresLog.open(url, node: "test", logger: logger)
+        return url
     }
 
     func event(_ n: UInt64) -> Event {
@@ -53,25 +58,79 @@ struct PostgresAppendTests {
         return decision.event(sequence: n)
     }
 
-    @Test func anAppendSentAgainWithItsBatchIdIsReportedNotWrittenTwice() throws {
-        let log = try freshLog()
-        defer { log.close() }
+    /// The first record of a log: one create, on the empty head.
+    func firstBatch(_ id: UUID = UUID()) -> (PostgresLog.Batch, ChainFollower) {
         let head = ChainFollower.empty
         let (header, records) = head.encode([event(1)], salt: 9, createdMilliseconds: 0, zstd: Zstd())
         var next = head
-        _ = try next.accept(segment: 1, headerBytes: header!.encode(), start: LogFormat.segmentHeaderSize, record: records[0], zstd: Zstd())
-        let batch = UUID()
-        func send(_ id: UUID) throws -> PostgresLog.AppendAnswer {
-            try log.append(batch: id, previous: head.hash, segment: 1, header: header!.encode(), firstSequence: 1,
-                           starts: [Int64(LogFormat.segmentHeaderSize)], records: records, lastSequences: [1], hashes: [next.hash], seconds: 5)
-        }
-        #expect(try send(batch) == .appended)
+        _ = try! next.accept(segment: 1, headerBytes: header!.encode(), start: LogFormat.segmentHeaderSize, record: records[0], zstd: Zstd())
+        return (PostgresLog.Batch(id: id, previous: head.hash, segment: 1, header: header!.encode(), firstSequence: 1,
+                                  starts: [Int64(LogFormat.segmentHeaderSize)], records: records, lastSequences: [1], hashes: [next.hash]), next)
+    }
+
+    @Test func anAppendSentAgainWithItsBatchIdIsReportedNotWrittenTwice() throws {
+        let log = try freshLog()
+        defer { log.close() }
+        let (batch, next) = firstBatch()
+        #expect(try log.append(batch, seconds: 5) == .appended)
         // The same batch again (its COMMIT's answer was lost): found, not written again.
-        #expect(try send(batch) == .present)
+        #expect(try log.append(batch, seconds: 5) == .present)
         // Another append decided on the same old head: stale.
-        #expect(try send(UUID()) == .stale)
+        #expect(try log.append(firstBatch().0, seconds: 5) == .stale)
         let scan = try log.location().scan()
         #expect(scan.lastSequence == 1 && scan.headHash == next.hash && scan.problems.isEmpty)
+    }
+
+    /// Runs `body` on a thread of its own; `wait` returns its result.
+    final class Background<T: Sendable>: @unchecked Sendable {  // `result` is written once, before the signal
+        let done = DispatchSemaphore(value: 0)
+        var result: Result<T, any Error>?
+        init(_ body: @escaping @Sendable () throws -> T) {
+            Thread.detachNewThread {
+                self.result = Result { try body() }
+                self.done.signal()
+            }
+        }
+        func finished(within seconds: Double) -> Bool { done.wait(timeout: .now() + seconds) == .success }
+    }
+
+    @Test func anAppendWaitsForAnotherNodesTurnAndIsThenStale() throws {
+        let log = try freshLog()
+        defer { log.close() }
+        let turn = PostgresTurn(url: log.url, node: "a", timeoutSeconds: 5, logger: logger)
+        defer { turn.drop() }
+        #expect(try turn.begin() == ChainHash.genesis)
+        // Node b decided on the same head; its append waits on the head the turn holds.
+        let other = Background { try log.append(self.firstBatch().0, seconds: 5) }
+        #expect(!other.finished(within: 0.3))
+        let (mine, next) = firstBatch()
+        #expect(try turn.append(mine) == .appended)
+        #expect(!other.finished(within: 0.2), "an append went ahead of an uncommitted turn")
+        try turn.commit()
+        #expect(other.finished(within: 5))
+        #expect(try other.result?.get() == .stale)
+        let scan = try log.location().scan()
+        #expect(scan.lastSequence == 1 && scan.headHash == next.hash && scan.problems.isEmpty)
+    }
+
+    @Test func aTurnLeftIdleIsEndedByTheServerAndTheHeadFreed() throws {
+        // A node cut off in its turn: the server ends the transaction, and others can append.
+        let log = try freshLog()
+        defer { log.close() }
+        let turn = PostgresTurn(url: log.url, node: "a", timeoutSeconds: 5, logger: logger)
+        defer { turn.drop() }
+        _ = try turn.begin()
+        let started = Date()
+        let (batch, next) = firstBatch()
+        #expect(try log.append(batch, seconds: 5) == .appended)
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited >= Double(PostgresTurn.idleMilliseconds) / 1000 - 0.2 && waited < 4.5, "waited \(waited) s")
+        // The idle turn's own append finds its transaction gone: nothing of it is written.
+        // ... and says so at once: a query on a connection the server closed waits for the time-out.
+        let asked = Date()
+        #expect(throws: (any Error).self) { try turn.append(self.firstBatch().0) }
+        #expect(Date().timeIntervalSince(asked) < 1)
+        #expect(try log.location().scan().headHash == next.hash)
     }
 
     @Test func aStoreOnPostgresFollowsAnotherAndReopensToTheSameState() async throws {

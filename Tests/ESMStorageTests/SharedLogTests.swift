@@ -5,10 +5,19 @@ import Testing
 @testable import ESMStorage
 
 /// A log several stores append to, in memory, with the head check PostgreSQL's `esm_append`
-/// makes: the stores' side of a shared log (stale appends, following, deciding again) tested
-/// without a database.
+/// makes, and (with `turns`) a turn lock like the head row's: the stores' side of a shared log
+/// (stale appends, following, deciding again, turns) tested without a database.
 final class MemorySharedLog: LogBackend, @unchecked Sendable {  // guarded by `lock`
     let lock = NSLock()
+    /// Held by the appender whose turn it is; taken and given back on its commit thread.
+    let turnLock = NSLock()
+    let turns: Bool
+    var turnsTaken = 0
+
+    init(turns: Bool = false) {
+        self.turns = turns
+    }
+
     var headers: [UInt64: [UInt8]] = [:]
     var records: [(segment: UInt64, start: Int, bytes: [UInt8])] = []
     var head = ChainHash.genesis
@@ -46,7 +55,26 @@ final class MemoryAppender: LogAppender {
     var failure: StorageError? { nil }
     var isShared: Bool { true }
 
+    var holding = false
+
+    func takeTurn() -> [Event] {
+        guard log.turns, !holding else { return [] }
+        log.turnLock.lock()
+        holding = true
+        log.lock.lock()
+        log.turnsTaken += 1
+        log.lock.unlock()
+        return (try? catchUp()) ?? []
+    }
+
+    func endTurn() {
+        guard holding else { return }
+        holding = false
+        log.turnLock.unlock()
+    }
+
     func append(_ events: [Event]) throws(StorageError) -> AppendOutcome {
+        defer { endTurn() }
         let prepared = try follower.prepare(events, salt: 7, createdMilliseconds: 0, zstd: zstd)
         log.lock.lock()
         defer { log.lock.unlock() }
@@ -137,8 +165,8 @@ final class MemoryAppender: LogAppender {
         } catch { return .failure(error) }
     }
 
-    @Test func twoStoresCreatingTheSameSourcesAtOnceGetOneMappingEach() async throws {
-        let log = MemorySharedLog()
+    @Test(arguments: [false, true]) func twoStoresCreatingTheSameSourcesAtOnceGetOneMappingEach(turns: Bool) async throws {
+        let log = MemorySharedLog(turns: turns)
         let a = TempDirectory(), b = TempDirectory()
         let first = try Store(dataDirectory: a.path, backend: log, options: options(), logger: quietLogger)
         let second = try Store(dataDirectory: b.path, backend: log, options: options(), logger: quietLogger)
@@ -163,14 +191,20 @@ final class MemoryAppender: LogAppender {
         #expect(first.read { $0.canonicalBytes } == fresh.projection.canonicalBytes)
         #expect(second.read { $0.canonicalBytes } == fresh.projection.canonicalBytes)
         #expect(fresh.projection.mappings.count == 20 && fresh.scan?.problems.isEmpty == true)
+        if turns {
+            // Every batch was decided in a turn, on the head: none went stale.
+            #expect(log.stale == 0 && log.turnsTaken >= log.appends && log.appends > 0)
+        } else {
+            #expect(log.turnsTaken == 0)
+        }
         first.close()
         second.close()
     }
 
     /// Two stores on one shared log; the second follows the log only when an append or a refusal
     /// makes it (its timer is an hour).
-    func storesWhereTheSecondFollowsOnlyWhenItMust() throws -> (MemorySharedLog, Store, Store, [TempDirectory]) {
-        let log = MemorySharedLog()
+    func storesWhereTheSecondFollowsOnlyWhenItMust(turns: Bool = false) throws -> (MemorySharedLog, Store, Store, [TempDirectory]) {
+        let log = MemorySharedLog(turns: turns)
         let a = TempDirectory(), b = TempDirectory()
         var slow = options()
         slow.followIntervalSeconds = 3600
@@ -193,6 +227,26 @@ final class MemoryAppender: LogAppender {
         #expect(error.code == "ResourceConflictException" && error.message.contains(uuid(1)))
         #expect(log.stale == staleBefore + 1)
         #expect(second.read { $0.mappings[uuid(1)] } != nil)
+        first.close()
+        second.close()
+    }
+
+    @Test func aDecisionIsTakenAgainInTheTurnWithoutAStaleAppend() async throws {
+        // b learns of a's create when it takes its turn, before it appends.
+        let (log, first, second, folders) = try storesWhereTheSecondFollowsOnlyWhenItMust(turns: true)
+        defer { withExtendedLifetime(folders) {} }
+        guard case .success = await create(first, source: 1, id: uuid(1)) else { Issue.record("create failed"); return }
+        #expect(second.read { $0.mappings.count } == 0)
+        let appendsBefore = log.appends
+        guard case .failure(let error as AWSError) = await create(second, source: 1, id: uuid(2)) else {
+            Issue.record("a duplicate decided before the turn was accepted")
+            return
+        }
+        #expect(error.code == "ResourceConflictException" && error.message.contains(uuid(1)))
+        #expect(log.stale == 0 && log.appends == appendsBefore)
+        #expect(second.read { $0.mappings[uuid(1)] } != nil)
+        // Nothing left waiting holds the turn: the first store can still write.
+        guard case .success = await create(first, source: 2, id: uuid(3)) else { Issue.record("the turn was not given back"); return }
         first.close()
         second.close()
     }
