@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "ESMStorageTests", dependencies: ["ESMStorage", "ESMCore"]),
         .testTarget(name: "ESMServerTests", dependencies: ["ESMServer"]),
         .testTarget(name: "ESMAuditTests", dependencies: ["ESMAudit", "ESMCore"]),
-        .testTarget(name: "ESMPostgresTests", dependencies: ["ESMPostgres", "ESMStorage", "ESMCore"]),
+        .testTarget(name: "ESMPostgresTests", dependencies: ["ESMPostgres", "ESMStorage", "ESMCore", .product(name: "PostgresNIO", package: "postgres-nio")]),
     ]
 )
 

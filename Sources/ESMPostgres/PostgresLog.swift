@@ -97,23 +97,36 @@ public final class PostgresLog: LogBackend, Sendable {
     }
 
     func prepareSchema() throws(StorageError) {
-        let found: Int? = try call { client, logger in
+        let (found, upgraded): (Int?, [Int]) = try call { client, logger in
             try await client.withTransaction(logger: logger) { conn in
                 try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.creationLock))", logger: logger)
                 let exists = try await conn.query("SELECT to_regclass('esm_schema') IS NOT NULL", logger: logger)
                     .collect().first!.decode(Bool.self)
-                guard exists else {
+                var found: Int? = nil
+                if exists {
+                    found = try await conn.query("SELECT max(version) FROM esm_schema", logger: logger).collect().first!.decode(Int?.self)
+                } else {
                     for sql in PostgresSchema.create { try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
-                    return nil
                 }
-                return try await conn.query("SELECT max(version) FROM esm_schema", logger: logger).collect().first!.decode(Int?.self)
+                let at = found ?? 1
+                guard at <= PostgresSchema.version else { return (found, []) }
+                var upgraded: [Int] = []
+                for upgrade in PostgresSchema.upgrades where upgrade.version > at {
+                    for sql in upgrade.statements { try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+                    upgraded.append(upgrade.version)
+                }
+                return (found, upgraded)
             }
         }
         if let found {
             guard found <= PostgresSchema.version else {
                 throw StorageError(.unsupportedVersion, "\(url) holds esmlog schema version \(found); this esmlog knows up to \(PostgresSchema.version)")
             }
-            logger.debug("schema found", metadata: ["pg.schema": "\(found)"])
+            if upgraded.isEmpty {
+                logger.debug("schema found", metadata: ["pg.schema": "\(found)"])
+            } else {
+                logger.notice("schema upgraded", metadata: ["pg.schema.from": "\(found)", "pg.schema": "\(PostgresSchema.version)", "pg.database": "\(url)"])
+            }
         } else {
             logger.info("schema created", metadata: ["pg.schema": "\(PostgresSchema.version)", "pg.database": "\(url)"])
         }

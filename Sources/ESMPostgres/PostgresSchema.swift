@@ -6,8 +6,10 @@
 ///   chain link), with where it sits in its segment, the last sequence it holds, the chain hash
 ///   after it, and the batch id of the append that wrote it.
 /// - `esm_head`: one row, the lock every append takes, and the chain's tip.
+/// - `esm_repair`, `esm_segment_cut`, `esm_record_cut` (version 2): the repair journal, and the
+///   segments and records a repair cut from the log, kept beside it.
 enum PostgresSchema {
-    static let version = 1
+    static let version = 2
 
     /// Taken (as a transaction-scoped advisory lock) while the schema is created, so nodes that
     /// start together create it once.
@@ -99,5 +101,25 @@ enum PostgresSchema {
         $$
         """,
         "INSERT INTO esm_schema (version) VALUES (1)",
+    ]
+
+    /// What each later version adds, applied in order to a database at an earlier one (a new
+    /// database gets `create`, then all of them); each ends by recording its version.
+    static let upgrades: [(version: Int, statements: [String])] = [
+        (2, [
+            """
+            CREATE TABLE esm_repair (
+                id bigserial PRIMARY KEY,
+                repaired_at timestamptz NOT NULL DEFAULT now(),
+                kept_through bigint NOT NULL,
+                previous_last_valid bigint NOT NULL,
+                head_hash bytea NOT NULL,
+                entry text NOT NULL
+            )
+            """,
+            "CREATE TABLE esm_segment_cut (repair bigint NOT NULL REFERENCES esm_repair (id), LIKE esm_segment)",
+            "CREATE TABLE esm_record_cut (repair bigint NOT NULL REFERENCES esm_repair (id), LIKE esm_record)",
+            "INSERT INTO esm_schema (version) VALUES (2)",
+        ]),
     ]
 }

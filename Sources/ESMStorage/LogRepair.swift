@@ -41,24 +41,7 @@ public struct LogRepair {
     public func truncate(after sequence: UInt64, now: EventTime) throws -> Outcome {
         let scanner = LogScanner(directory: directory, fileSystem: fs)
         let scan = try scanner.scan(collectBoundaries: true)
-        guard sequence <= scan.lastSequence else {
-            throw StorageError(.invalidArgument, "sequence \(sequence) is past the last valid event (\(scan.lastSequence))")
-        }
-        // Find the segment and offset to cut at.
-        var cut: (segment: Int, offset: Int)?
-        if sequence == 0 {
-            cut = scan.segments.isEmpty ? nil : (0, LogFormat.segmentHeaderSize)
-        } else {
-            for (i, s) in scan.segments.enumerated() {
-                if let b = s.boundaries.first(where: { $0.lastSequence == sequence }) { cut = (i, b.end) }
-            }
-        }
-        guard let cut else {
-            let all = scan.segments.flatMap { $0.boundaries.map(\.lastSequence) }
-            let below = all.last { $0 < sequence }.map(String.init) ?? "0"
-            let above = all.first { $0 > sequence }.map { ", \($0)" } ?? ""
-            throw StorageError(.invalidArgument, "sequence \(sequence) is not the end of a record; the nearest that can be kept: \(below)\(above)")
-        }
+        let cut = try LogRepair.cutPoint(in: scan, after: sequence)
         var moved: [String] = []
         let name = scan.segments[cut.segment].name
         let path = directory + "/" + name
@@ -69,25 +52,13 @@ public struct LogRepair {
             moved.append(directory + "/" + later.name + ".cut")
         }
         try fs.syncDirectory(directory)
-        if let snapshotDirectory, fs.exists(snapshotDirectory) {
-            let snapshots = SnapshotStore(directory: snapshotDirectory, fileSystem: fs)
-            for (name, s) in try snapshots.list() where s > sequence {
-                let path = snapshotDirectory + "/" + name
-                try fs.rename(path, path + ".cut")
-                moved.append(path + ".cut")
-            }
-            try fs.syncDirectory(snapshotDirectory)
-        }
+        if let snapshotDirectory { moved += try LogRepair.moveSnapshotsAside(in: snapshotDirectory, past: sequence, fileSystem: fs) }
         let after = try scanner.scan()
         guard after.problems.isEmpty, after.lastSequence == sequence else {
             throw StorageError(.corruption, "after the cut the log still has problems: \(after.problems.map(\.description))")
         }
         let kept = after.headHash
-        let entry: JSON = [
-            "Time": .string(now.description), "KeptThroughSequence": .number(Double(sequence)),
-            "PreviousLastValidSequence": .number(Double(scan.lastSequence)), "HeadHash": .string(kept.hex),
-            "Problems": .array(scan.problems.map { .string($0.description) }), "Moved": .array(moved.map { .string($0) }),
-        ]
+        let entry = LogRepair.journalEntry(now: now, kept: sequence, before: scan, headHash: kept, moved: moved)
         let journal = directory + "/" + LogRepair.journalName
         let existing = fs.exists(journal) ? try fs.read(journal) : []
         let line = entry.canonicalBytes + [10]
@@ -100,5 +71,48 @@ public struct LogRepair {
             "wal.kept_through": "\(sequence)", "wal.head_hash": "\(kept.hex)", "wal.moved": "\(moved)",
         ])
         return Outcome(keptSequence: sequence, headHash: kept, moved: moved)
+    }
+
+    /// Where a cut after event `sequence` goes: the index in `scan.segments` of the segment that
+    /// keeps it and the offset the kept part ends at.
+    /// - Throws: `StorageError(.invalidArgument)` when `sequence` is past the last valid event or
+    ///   is not the end of a record, naming the nearest sequences that can be kept.
+    public static func cutPoint(in scan: LogScan, after sequence: UInt64) throws(StorageError) -> (segment: Int, offset: Int) {
+        guard sequence <= scan.lastSequence else {
+            throw StorageError(.invalidArgument, "sequence \(sequence) is past the last valid event (\(scan.lastSequence))")
+        }
+        if sequence == 0, !scan.segments.isEmpty { return (0, LogFormat.segmentHeaderSize) }
+        for (i, s) in scan.segments.enumerated() {
+            if let b = s.boundaries.first(where: { $0.lastSequence == sequence }) { return (i, b.end) }
+        }
+        let all = scan.segments.flatMap { $0.boundaries.map(\.lastSequence) }
+        let below = all.last { $0 < sequence }.map(String.init) ?? "0"
+        let above = all.first { $0 > sequence }.map { ", \($0)" } ?? ""
+        throw StorageError(.invalidArgument, "sequence \(sequence) is not the end of a record; the nearest that can be kept: \(below)\(above)")
+    }
+
+    /// Moves the snapshots of a state past `sequence` aside (`<snapshot>.cut`): no later start
+    /// could use them. Returns the paths they moved to.
+    public static func moveSnapshotsAside(in snapshotDirectory: String, past sequence: UInt64, fileSystem fs: any FileSystem) throws -> [String] {
+        guard fs.exists(snapshotDirectory) else { return [] }
+        var moved: [String] = []
+        let snapshots = SnapshotStore(directory: snapshotDirectory, fileSystem: fs)
+        for (name, s) in try snapshots.list() where s > sequence {
+            let path = snapshotDirectory + "/" + name
+            try fs.rename(path, path + ".cut")
+            moved.append(path + ".cut")
+        }
+        try fs.syncDirectory(snapshotDirectory)
+        return moved
+    }
+
+    /// The journal's account of one repair: when, what was kept, what the log held before, and
+    /// where everything cut went.
+    public static func journalEntry(now: EventTime, kept sequence: UInt64, before scan: LogScan, headHash: ChainHash, moved: [String]) -> JSON {
+        [
+            "Time": .string(now.description), "KeptThroughSequence": .number(Double(sequence)),
+            "PreviousLastValidSequence": .number(Double(scan.lastSequence)), "HeadHash": .string(headHash.hex),
+            "Problems": .array(scan.problems.map { .string($0.description) }), "Moved": .array(moved.map { .string($0) }),
+        ]
     }
 }

@@ -264,7 +264,8 @@ struct Verify: ParsableCommand {
     var checkpoint: [String] = []
 
     func run() throws {
-        let scan = try folder.withLocation { try $0.scan(boundaries: true) }
+        let log = try folder.open()
+        let scan = try log.location.scan(boundaries: true)
         let events = scan.segments.reduce(0) { $0 + $1.events }
         print("segments: \(scan.segments.count)")
         print("events: \(events)")
@@ -275,8 +276,9 @@ struct Verify: ParsableCommand {
         let checkpoints = try checkpointReport(dataDir: dataDir, scan: scan, publicKey: publicKey, extra: checkpoint)
         for line in checkpoints.lines { print(line) }
         for p in checkpoints.problems { print("problem: \(p)") }
-        let journal = Store.logDirectory(dataDir) + "/" + LogRepair.journalName
-        if let repairs = try? String(contentsOfFile: journal, encoding: .utf8) {
+        if let database = log.postgres {
+            for entry in try database.repairs() { print("repair: \(entry)") }
+        } else if let repairs = try? String(contentsOfFile: Store.logDirectory(dataDir) + "/" + LogRepair.journalName, encoding: .utf8) {
             for line in repairs.split(separator: "\n") { print("repair: \(line)") }
         }
         if scan.problems.isEmpty && checkpoints.problems.isEmpty {
@@ -325,7 +327,15 @@ extension String {
 
 struct Repair: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Cut a corrupt log after an event: keeps events 1...SEQ, moves the rest aside, journals the repair.")
+        abstract: "Cut a corrupt log after an event: keeps events 1...SEQ, moves the rest aside, journals the repair.",
+        discussion: """
+            On segment files the cut bytes and later segments are renamed aside in the log folder and the repair \
+            is journaled in its repairs.jsonl. With --storage postgres://..., the cut records and segments move \
+            to the tables esm_record_cut and esm_segment_cut and the repair is journaled in esm_repair, in one \
+            transaction that holds the head. Either way the data folder's snapshots past the cut are renamed \
+            aside. Other nodes' snapshots past the cut are skipped when they start; stop every node before a \
+            repair and start them after it.
+            """)
 
     @OptionGroup var folder: LogFolder
     var dataDir: String { folder.dataDir }
@@ -335,8 +345,21 @@ struct Repair: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
-        guard try folder.postgres == nil else {
-            throw ValidationError("repair cuts segment files; a log on PostgreSQL is cut with esmlog migrate to a folder, repair there, and migrate back")
+        if let url = try folder.postgres {
+            // The data folder's lock: no node serves from this folder meanwhile (its snapshots move).
+            let lock = try DataFolder.lock(dataDir)
+            defer { lock.release() }
+            let log = try PostgresLog.open(url, logger: logger)
+            defer { log.close() }
+            let outcome = try log.repair(truncateAfter: truncateAfter, now: WallClock.now())
+            let snapshots = try LogRepair.moveSnapshotsAside(in: SnapshotStore.directory(dataDir), past: truncateAfter, fileSystem: POSIXFileSystem())
+            print("kept events 1...\(outcome.keptSequence)")
+            print("head hash: \(outcome.headHash.hex)")
+            if outcome.movedRecords > 0 { print("moved aside: \(outcome.movedRecords) records to esm_record_cut") }
+            if outcome.movedSegments > 0 { print("moved aside: \(outcome.movedSegments) segments to esm_segment_cut") }
+            for m in snapshots { print("moved aside: \(m)") }
+            print("journal: esm_repair row \(outcome.repair) in \(url)")
+            return
         }
         let lock = try DataFolder.lock(dataDir)
         defer { lock.release() }

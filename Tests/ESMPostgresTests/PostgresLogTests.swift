@@ -2,6 +2,7 @@ import ESMCore
 import ESMStorage
 import Foundation
 import Logging
+import PostgresNIO
 import Testing
 @testable import ESMPostgres
 
@@ -47,6 +48,33 @@ struct PostgresAppendTests {
         admin.close()
         url.database = String(name)
         return url
+    }
+
+    @Test func aDatabaseAtSchemaVersionOneIsUpgradedAndItsLogKept() throws {
+        let url = try freshDatabase()
+        // What an esmlog of schema version 1 created, with one append in it.
+        let old = try PostgresLog(url: url, node: "old", timeoutSeconds: 5, logger: logger)
+        try old.call { client, logger in
+            for sql in PostgresSchema.create { try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+        }
+        let (batch, next) = firstBatch()
+        #expect(try old.append(batch, seconds: 5) == .appended)
+        old.close()
+        let log = try PostgresLog.open(url, node: "test", logger: logger)
+        defer { log.close() }
+        let versions = try log.call { client, logger in
+            try await client.query("SELECT version FROM esm_schema ORDER BY version", logger: logger).collect().map { try $0.decode(Int.self) }
+        }
+        #expect(versions == [1, 2] && PostgresSchema.version == 2)
+        let tables = try log.call { client, logger in
+            try await client.query("SELECT count(*) FROM pg_tables WHERE tablename IN ('esm_repair', 'esm_record_cut', 'esm_segment_cut')",
+                                   logger: logger).collect().first!.decode(Int.self)
+        }
+        #expect(tables == 3)
+        let scan = try log.location().scan()
+        #expect(scan.lastSequence == 1 && scan.headHash == next.hash && scan.problems.isEmpty)
+        // Opening it again changes nothing.
+        try PostgresLog.open(url, node: "again", logger: logger).close()
     }
 
     func event(_ n: UInt64) -> Event {

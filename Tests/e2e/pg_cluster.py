@@ -147,8 +147,10 @@ class Ledger:
             self.acknowledged.append((operation, response["ResponseMetadata"]["RequestId"], uuid))
 
     def error(self, operation, error):
-        request = getattr(error, "response", {}).get("ResponseMetadata", {}).get("RequestId")
-        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        # A connection error (a killed node) has no response, or a response of None.
+        response = getattr(error, "response", None) or {}
+        request = response.get("ResponseMetadata", {}).get("RequestId")
+        code = response.get("Error", {}).get("Code", type(error).__name__)
         with self.lock:
             if code == "ResourceConflictException":
                 self.conflicts += 1

@@ -3,6 +3,7 @@ happens when a node dies, the database stops, or a node is cut off from it. Ever
 check_log: no gaps, the chain verifies, every acknowledged write is there once, at most one live
 mapping per function and source, and every node's state equals a fresh replay."""
 import filecmp
+import json
 import os
 import random
 import shutil
@@ -13,7 +14,7 @@ import time
 import pytest
 
 from conftest import ROOT, run_cli, wait_state
-from pg_cluster import Ledger, PostgresServer, Proxy, check_log, listed, node, replay_state
+from pg_cluster import Ledger, PostgresServer, Proxy, check_log, export_events, listed, node, replay_state
 
 GOLDEN = os.path.join(ROOT, "data", "golden-v2")
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:"
@@ -40,6 +41,15 @@ def scratch():
 
 
 @pytest.fixture
+def golden(scratch):
+    """A copy of the golden folder to migrate from: migrate takes the source folder's lock, which
+    writes its pid into the folder's LOCK file."""
+    path = os.path.join(scratch, "golden")
+    shutil.copytree(GOLDEN, path)
+    return path
+
+
+@pytest.fixture
 def cluster():
     nodes = []
     yield nodes
@@ -47,13 +57,13 @@ def cluster():
         n.stop()
 
 
-def test_migrate_there_and_back_keeps_every_byte(pg, db, scratch):
+def test_migrate_there_and_back_keeps_every_byte(pg, db, scratch, golden):
     url = pg.url(db)
-    there = run_cli("migrate", "--from", GOLDEN, "--to", url)
+    there = run_cli("migrate", "--from", golden, "--to", url)
     assert there.stdout.splitlines()[-1] == "ok"
-    golden = run_cli("verify", "--data-dir", GOLDEN).stdout
+    expected = run_cli("verify", "--data-dir", GOLDEN).stdout
     on_pg = run_cli("verify", "--data-dir", scratch + "/x", "--storage", url).stdout
-    assert on_pg == golden
+    assert on_pg == expected
     # Every reader answers the same from the database as from the folder.
     for command in (["replay"], ["replay", "--at-seq", "20"], ["timeline"], ["inspect"], ["export", "--format", "csv"]):
         assert run_cli(*command, "--data-dir", scratch + "/x", "--storage", url).stdout == run_cli(*command, "--data-dir", GOLDEN).stdout, command
@@ -65,16 +75,16 @@ def test_migrate_there_and_back_keeps_every_byte(pg, db, scratch):
     for n in segments:
         assert filecmp.cmp(os.path.join(GOLDEN, "wal", n), os.path.join(back, "wal", n), shallow=False), n
     # A target that holds a log is refused, and left as it was.
-    again = run_cli("migrate", "--from", GOLDEN, "--to", url, check=False)
+    again = run_cli("migrate", "--from", golden, "--to", url, check=False)
     assert again.returncode != 0 and "already holds a log" in again.stderr
-    assert run_cli("verify", "--data-dir", scratch + "/x", "--storage", url).stdout == golden
+    assert run_cli("verify", "--data-dir", scratch + "/x", "--storage", url).stdout == expected
     refused = run_cli("migrate", "--from", url, "--to", back, check=False)
     assert refused.returncode != 0 and "not empty" in refused.stderr
 
 
-def test_migrated_history_is_served_and_extended(pg, db, scratch, cluster):
+def test_migrated_history_is_served_and_extended(pg, db, scratch, golden, cluster):
     url = pg.url(db)
-    run_cli("migrate", "--from", GOLDEN, "--to", url)
+    run_cli("migrate", "--from", golden, "--to", url)
     before = replay_state(url, scratch + "/r")
     n = node(url, os.path.join(scratch, "n1"))
     cluster.append(n)
@@ -268,6 +278,47 @@ def test_node_cut_off_from_postgres_serves_reads_and_catches_up(pg, db, scratch,
         check_log(pg, db, url, scratch + "/r", ledger, [a, c])
     finally:
         proxy.close()
+
+
+def test_repair_on_postgres_cuts_a_damaged_log_moves_the_rest_aside_and_journals_it(pg, db, scratch, golden, cluster):
+    url = pg.url(db)
+    run_cli("migrate", "--from", golden, "--to", url)
+    data = os.path.join(scratch, "n1")
+    rows = int(pg.psql(db, "SELECT count(*) FROM esm_record"))
+    # One byte of the record holding events 20 and 21 changed in the database: verify names it.
+    pg.psql(db, "UPDATE esm_record SET bytes = set_byte(bytes, 30, get_byte(bytes, 30) # 1) WHERE last_seq = 21")
+    bad = run_cli("verify", "--data-dir", data, "--storage", url, check=False)
+    assert bad.returncode == 1 and "checksum mismatch" in bad.stdout and "head sequence: 19" in bad.stdout
+    # A cut past the last valid event is refused plainly, and changes nothing.
+    refused = run_cli("repair", "--data-dir", data, "--storage", url, "--truncate-after", "20", check=False)
+    assert refused.returncode != 0 and "past the last valid event (19)" in refused.stderr and "Transaction" not in refused.stderr
+    assert pg.psql(db, "SELECT count(*) FROM esm_repair") == "0"
+    assert int(pg.psql(db, "SELECT count(*) FROM esm_record")) == rows
+    out = run_cli("repair", "--data-dir", data, "--storage", url, "--truncate-after", "19").stdout.splitlines()
+    assert out[0] == "kept events 1...19" and out[-1].startswith("journal: esm_repair row 1 in postgres://")
+    # Nothing is deleted: what was cut lies beside the log, under the journal's row.
+    kept, cut = (int(x) for x in pg.psql(db, "SELECT (SELECT count(*) FROM esm_record), (SELECT count(*) FROM esm_record_cut WHERE repair = 1)").split("|"))
+    assert kept + cut == rows and f"moved aside: {cut} records to esm_record_cut" in out
+    assert pg.psql(db, "SELECT min(last_seq) FROM esm_record_cut") == "21"
+    entry = json.loads(pg.psql(db, "SELECT entry FROM esm_repair"))
+    assert entry["KeptThroughSequence"] == 19 and entry["PreviousLastValidSequence"] == 19
+    assert any("checksum mismatch" in p for p in entry["Problems"]) and entry["HeadHash"] in "\n".join(out)
+    good = run_cli("verify", "--data-dir", data, "--storage", url).stdout.splitlines()
+    assert "head sequence: 19" in good and good[-1] == "ok"
+    # verify lists the repair, as it lists a data folder's repairs.jsonl.
+    assert [json.loads(line[len("repair: "):]) for line in good if line.startswith("repair: ")] == [entry]
+    assert run_cli("replay", "--data-dir", data, "--storage", url).stdout == run_cli("replay", "--data-dir", GOLDEN, "--at-seq", "19").stdout
+    # Nodes go on from the cut.
+    n = node(url, data)
+    cluster.append(n)
+    ledger = Ledger()
+    m = n.client().create_event_source_mapping(FunctionName="after-repair", EventSourceArn="arn:aws:sqs:us-east-1:123456789012:after-repair")
+    ledger.ok("create", m, m["UUID"])
+    wait_state(n.client(), m["UUID"], ["Enabled"])
+    # The log goes on at 20 (the node first completes the transitions left open at 19), no gap.
+    sequences = [e["Sequence"] for e in export_events(url, scratch + "/x")]
+    assert sequences == list(range(1, len(sequences) + 1)) and len(sequences) > 20
+    check_log(pg, db, url, scratch + "/r", ledger, [n])
 
 
 def test_bad_storage_urls_are_refused_plainly(scratch):
