@@ -115,14 +115,16 @@ final class PostgresAppender: LogAppender {
         turnTried = Date()
         var events: [Event] = []
         do {
-            if try turn.begin() != follower.hash {
-                while true {
-                    let rows = try turn.records(after: follower, limit: PostgresAppender.followRows)
-                    for row in rows {
-                        events += try follower.accept(segment: row.segment, headerBytes: row.header, start: row.start, record: row.bytes, zstd: zstd)
-                    }
-                    if rows.count < PostgresAppender.followRows { break }
+            var (head, rows) = try turn.begin(after: follower, limit: PostgresAppender.followRows)
+            while true {
+                for row in rows {
+                    events += try follower.accept(segment: row.segment, headerBytes: row.header, start: row.start, record: row.bytes, zstd: zstd)
                 }
+                if rows.count < PostgresAppender.followRows { break }
+                rows = try turn.records(after: follower, limit: PostgresAppender.followRows)
+            }
+            guard follower.hash == head else {
+                throw StorageError(.corruption, "\(log.url): the records after this node's head do not end at the database's head")
             }
         } catch {
             turn.drop()

@@ -7,7 +7,8 @@
 ///   after it, and the batch id of the append that wrote it.
 /// - `esm_head`: one row, the lock every append takes, and the chain's tip.
 /// - `esm_repair`, `esm_segment_cut`, `esm_record_cut` (version 2): the repair journal, and the
-///   segments and records a repair cut from the log, kept beside it.
+///   segments and records a repair cut from the log, kept beside it; and `esm_turn`, a turn's
+///   lock and read in one statement.
 enum PostgresSchema {
     static let version = 2
 
@@ -119,6 +120,27 @@ enum PostgresSchema {
             """,
             "CREATE TABLE esm_segment_cut (repair bigint NOT NULL REFERENCES esm_repair (id), LIKE esm_segment)",
             "CREATE TABLE esm_record_cut (repair bigint NOT NULL REFERENCES esm_repair (id), LIKE esm_record)",
+            // A turn's first statement: takes the head's lock, then reads the records after the
+            // node's head with a snapshot taken after the lock (each statement of a plpgsql
+            // function takes its own), so it sees what the lock's last holder committed. Every
+            // row carries the head's hash; with nothing to read, one row with the hash alone.
+            """
+            CREATE FUNCTION esm_turn(p_segment bigint, p_offset bigint, p_limit integer)
+            RETURNS TABLE (t_hash bytea, t_segment bigint, t_start bigint, t_header bytea, t_bytes bytea) LANGUAGE plpgsql AS $$
+            DECLARE
+                h bytea;
+            BEGIN
+                SELECT esm_head.hash INTO h FROM esm_head WHERE one_row FOR UPDATE;
+                RETURN QUERY SELECT h, r.segment, r.start_offset, s.header, r.bytes
+                    FROM esm_record r JOIN esm_segment s ON s.idx = r.segment
+                    WHERE (r.segment, r.start_offset) >= (p_segment, p_offset)
+                    ORDER BY r.segment, r.start_offset LIMIT p_limit;
+                IF NOT FOUND THEN
+                    RETURN QUERY SELECT h, NULL::bigint, NULL::bigint, NULL::bytea, NULL::bytea;
+                END IF;
+            END
+            $$
+            """,
             "INSERT INTO esm_schema (version) VALUES (2)",
         ]),
     ]

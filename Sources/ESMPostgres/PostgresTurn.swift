@@ -40,24 +40,32 @@ final class PostgresTurn {
         self.logger = logger
     }
 
-    /// Opens the transaction and waits for the head's lock. Returns the head's chain hash.
-    func begin() throws -> ChainHash {
+    /// Opens the transaction, waits for the head's lock, and reads at most `limit` records after
+    /// `follower`'s head (`esm_turn`). Returns the head's chain hash and those records.
+    func begin(after follower: ChainFollower, limit: Int) throws -> (head: ChainHash, records: [PostgresLog.RecordRow]) {
         precondition(!held, "a turn is already held")
-        let head: ByteBuffer
+        let segment = Int64(follower.header?.index ?? 0), offset = Int64(follower.header == nil ? 0 : follower.offset)
+        let rows: [(ByteBuffer, Int64?, Int64?, ByteBuffer?, ByteBuffer?)]
         do {
             let connection = try connected()
             try run(connection, "BEGIN")
-            head = try Blocking.run(timeoutSeconds) { [logger] in
-                try await connection.query("SELECT hash FROM esm_head WHERE one_row FOR UPDATE", logger: logger)
-                    .collect().first!.decode(ByteBuffer.self)
+            rows = try Blocking.run(timeoutSeconds) { [logger] in
+                var rows: [(ByteBuffer, Int64?, Int64?, ByteBuffer?, ByteBuffer?)] = []
+                for try await row in try await connection.query("SELECT * FROM esm_turn(\(segment), \(offset), \(Int32(limit)))", logger: logger)
+                    .decode((ByteBuffer, Int64?, Int64?, ByteBuffer?, ByteBuffer?).self) { rows.append(row) }
+                return rows
             }
         } catch {
             drop()
             throw error
         }
         held = true
-        guard head.readableBytes == 32 else { throw StorageError(.corruption, "\(url): the head's hash is not 32 bytes") }
-        return ChainHash(bytes: Array(head.readableBytesView))
+        guard let first = rows.first, first.0.readableBytes == 32 else { throw StorageError(.corruption, "\(url): the head's hash is not 32 bytes") }
+        let records = rows.compactMap { row -> PostgresLog.RecordRow? in
+            guard let segment = row.1, let start = row.2, let header = row.3, let bytes = row.4 else { return nil }
+            return (UInt64(segment), Int(start), Array(header.readableBytesView), Array(bytes.readableBytesView))
+        }
+        return (ChainHash(bytes: Array(first.0.readableBytesView)), records)
     }
 
     /// The records after `follower`'s head, read in the turn.

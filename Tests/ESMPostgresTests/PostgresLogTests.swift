@@ -127,7 +127,8 @@ struct PostgresAppendTests {
         defer { log.close() }
         let turn = PostgresTurn(url: log.url, node: "a", timeoutSeconds: 5, logger: logger)
         defer { turn.drop() }
-        #expect(try turn.begin() == ChainHash.genesis)
+        let (head, missed) = try turn.begin(after: .empty, limit: 10)
+        #expect(head == ChainHash.genesis && missed.isEmpty)
         // Node b decided on the same head; its append waits on the head the turn holds.
         let other = Background { try log.append(self.firstBatch().0, seconds: 5) }
         #expect(!other.finished(within: 0.3))
@@ -139,6 +140,12 @@ struct PostgresAppendTests {
         #expect(try other.result?.get() == .stale)
         let scan = try log.location().scan()
         #expect(scan.lastSequence == 1 && scan.headHash == next.hash && scan.problems.isEmpty)
+        // The next turn, by a node still at the empty head, reads what it missed under the lock.
+        let later = PostgresTurn(url: log.url, node: "b", timeoutSeconds: 5, logger: logger)
+        defer { later.drop() }
+        let (now, read) = try later.begin(after: .empty, limit: 10)
+        #expect(now == next.hash && read.count == 1 && read.first?.bytes == mine.records[0])
+        later.rollback()
     }
 
     @Test func aTurnLeftIdleIsEndedByTheServerAndTheHeadFreed() throws {
@@ -147,7 +154,7 @@ struct PostgresAppendTests {
         defer { log.close() }
         let turn = PostgresTurn(url: log.url, node: "a", timeoutSeconds: 5, logger: logger)
         defer { turn.drop() }
-        _ = try turn.begin()
+        _ = try turn.begin(after: .empty, limit: 10)
         let started = Date()
         let (batch, next) = firstBatch()
         #expect(try log.append(batch, seconds: 5) == .appended)
