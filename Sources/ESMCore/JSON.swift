@@ -119,7 +119,20 @@ public struct JSONObject: Sendable, Equatable, Hashable, Sequence {
 
     /// Keys order by their UTF-8 bytes, which is stable across platforms and locales.
     static func less(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+        // Over the contiguous UTF-8 of native strings: the generic sequence comparison walks
+        // each view through its iterator, and every object lookup and parse pays for it.
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = Swift.min(x.count, y.count)
+                var i = 0
+                while i < n {
+                    if x[i] != y[i] { return x[i] < y[i] }
+                    i += 1
+                }
+                return x.count < y.count
+            }
+        }
     }
 
     public subscript(key: String) -> JSON? {
@@ -261,27 +274,8 @@ extension JSON {
     /// is absent or its value is not a string.
     static func topLevelString(_ key: String, inMembers b: UnsafeBufferPointer<UInt8>) -> String? {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        func endOfString(_ start: Int) -> Int {  // start at the opening quote; returns after the closing one
-            var i = start + 1
-            while i < b.count && b[i] != quote { i += b[i] == backslash ? 2 : 1 }
-            return i + 1
-        }
-        func endOfValue(_ start: Int) -> Int {
-            var i = start, depth = 0
-            while i < b.count {
-                switch b[i] {
-                case quote: i = endOfString(i); if depth == 0 { return i }; continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    if depth == 0 { return i + 1 }
-                case UInt8(ascii: ","): if depth == 0 { return i }
-                default: break
-                }
-                i += 1
-            }
-            return i
-        }
+        func endOfString(_ start: Int) -> Int { JSON.endOfString(in: b, from: start) }
+        func endOfValue(_ start: Int) -> Int { JSON.endOfValue(in: b, from: start) }
         let wanted = Array(key.utf8)
         var i = 0
         while i < b.count, b[i] == quote {
@@ -297,6 +291,35 @@ extension JSON {
             i = valueEnd + 1  // past the comma
         }
         return nil
+    }
+
+    /// In canonical JSON, where the string whose opening quote is at `start` ends (just after
+    /// its closing quote).
+    static func endOfString(in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var i = start + 1
+        while i < b.count && b[i] != quote { i += b[i] == backslash ? 2 : 1 }
+        return i + 1
+    }
+
+    /// In canonical JSON (no white space), where the value starting at `start` ends: just after
+    /// it, at the comma that follows it or at the end of the bytes.
+    static func endOfValue(in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        let quote = UInt8(ascii: "\"")
+        var i = start, depth = 0
+        while i < b.count {
+            switch b[i] {
+            case quote: i = endOfString(in: b, from: i); if depth == 0 { return i }; continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return i + 1 }
+            case UInt8(ascii: ","): if depth == 0 { return i }
+            default: break
+            }
+            i += 1
+        }
+        return i
     }
 
     /// Whether any of the eight bytes of `w` is a control character, `"` or a backslash (the
@@ -327,6 +350,20 @@ extension JSON {
     /// - Parameter bytes: UTF-8 bytes; invalid UTF-8 is refused.
     /// - Returns: the value.
     /// - Throws: `JSONParseError` naming the offset.
+    public static func parse(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> JSON {
+        // Concrete, so callers in other modules do not run the generic version unspecialized.
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer) }
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSON {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer) }
+    }
+
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSON {
+        var p = JSONParser(buffer)
+        return try p.parseDocument()
+    }
+
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONParseError) -> JSON {
         let result: Result<JSON, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
             var p = JSONParser(buffer)
@@ -506,15 +543,22 @@ struct JSONParser {
         i += 1
         // Fast path: no escapes, so the string is the bytes up to the closing quote.
         let start = i
+        var ascii = true
         while i < b.count {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else {
+                let bytes = UnsafeBufferPointer(rebasing: b[start..<i])
+                i += 1
+                // ASCII needs no validation (and is almost every string of a log); the
+                // validating initializer is generic and costs a metadata lookup per call.
+                if ascii { return String(decoding: bytes, as: UTF8.self) }
+                guard let s = String(validating: bytes, as: UTF8.self) else {
+                    i -= 1
                     throw fail("invalid UTF-8 in string")
                 }
-                i += 1
                 return s
             }
+            ascii = ascii && c < 0x80
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw fail("control character in string") }
             i += 1
