@@ -46,6 +46,8 @@ public struct SegmentSummary: Sendable {
 /// The result of reading a whole log.
 public struct LogScan: Sendable {
     public var segments: [SegmentSummary] = []
+    /// Records whose checksum, decompression and events came from the lookahead.
+    var recordsReadAhead = 0
     public var problems: [LogProblem] = []
     /// The last sequence read without a problem before it.
     public var lastSequence: UInt64 = 0
@@ -87,6 +89,9 @@ public struct LogScan: Sendable {
 public struct LogScanner {
     public let directory: String
     let fs: any FileSystem
+    /// Segments of at least this size are read ahead on every core (`RecordLookahead`); the
+    /// tests set it to 0 to compare both ways on small logs.
+    var readAheadBytesMin = RecordLookahead.segmentBytesMin
 
     public init(directory: String, fileSystem: any FileSystem = POSIXFileSystem()) {
         self.directory = directory
@@ -194,14 +199,29 @@ public struct LogScanner {
 
             let codec = RecordCodec(salt: header.salt, segmentFirstSequence: header.firstSequence, zstd: zstd)
             var dictionary: ZstdDictionary? = resumeAt == nil ? nil : point?.position.dictionary
+            // Which dictionary record `dictionary` came from, as the lookahead tags them.
+            var dictionaryTag: Int? = dictionary == nil ? nil : RecordLookahead.initialDictionary
             var offset = resumeAt ?? LogFormat.segmentHeaderSize
             summary.validEnd = offset
+            let ahead = bytes.count >= readAheadBytesMin
+                ? RecordLookahead(bytes: bytes, salt: header.salt, segmentFirstSequence: header.firstSequence, from: offset, dictionary: dictionary)
+                : nil
+            defer { ahead?.finish() }
             while offset < bytes.count {
                 if summary.sealed {
                     problem(.corruption, offset, "\(bytes.count - offset) bytes after the seal record")
                     break
                 }
-                switch codec.decode(bytes, at: offset, previous: hash, dictionary: dictionary) {
+                let decoded: Result<Record, RecordCodec.DecodeFailure>
+                var parsed: Result<[Event], StorageError>?
+                if let entry = ahead?.take(at: offset, dictionary: dictionaryTag) {
+                    decoded = entry.decoded.flatMap { codec.linked($0, bytes, at: offset, previous: hash) }
+                    parsed = entry.events
+                    result.recordsReadAhead += 1
+                } else {
+                    decoded = codec.decode(bytes, at: offset, previous: hash, dictionary: dictionary)
+                }
+                switch decoded {
                 case .failure(let failure):
                     let torn = isLast && LogScanner.looksTorn(bytes, from: offset, failure: failure)
                         && !LogScanner.validRecordFollows(bytes, after: offset, codec: codec)
@@ -224,6 +244,7 @@ public struct LogScanner {
                             continue
                         }
                         dictionary = d
+                        dictionaryTag = offset
                         summary.dictionaries += 1
                     } else {
                         guard record.firstSequence == expectedSequence else {
@@ -232,7 +253,7 @@ public struct LogScanner {
                             continue
                         }
                         let events: [Event]
-                        switch RecordCodec.events(in: record) {
+                        switch parsed ?? RecordCodec.events(in: record) {
                         case .success(let e): events = e
                         case .failure(let e):
                             problem(.corruption, offset, e.message)

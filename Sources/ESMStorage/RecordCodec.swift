@@ -291,6 +291,21 @@ public struct RecordCodec {
     /// Decodes the record at `offset` of a segment's bytes.
     /// - Parameter dictionary: the segment's current dictionary, for codec-2 records.
     public func decode(_ file: [UInt8], at offset: Int, previous: ChainHash, dictionary: ZstdDictionary?) -> Result<Record, DecodeFailure> {
+        decodeUnlinked(file, at: offset, dictionary: dictionary).flatMap { linked($0, file, at: offset, previous: previous) }
+    }
+
+    /// A record checked and decompressed, but not yet against the chain: everything of `decode`
+    /// that does not need the hash before it, so records can be read ahead, in parallel.
+    public struct Unlinked: Sendable {
+        public var kind: UInt8
+        public var codec: UInt8
+        public var firstSequence: UInt64
+        public var body: [UInt8]
+        public var storedSize: Int
+    }
+
+    /// `decode` up to the chain link: length, checksum, kind, codec, decompression.
+    public func decodeUnlinked(_ file: [UInt8], at offset: Int, dictionary: ZstdDictionary?) -> Result<Unlinked, DecodeFailure> {
         let remaining = file.count - offset
         guard remaining >= 10 else {
             return .failure(.incomplete("\(remaining) bytes left, less than a record's length fields"))
@@ -334,18 +349,27 @@ public struct RecordCodec {
         default:
             return .failure(.damaged("unknown codec \(codec)"))
         }
-        let hash = previous.next(headerFields: file[(offset + 10)..<(offset + 16)], body: body)
+        return .success(Unlinked(kind: kind, codec: codec, firstSequence: first, body: body, storedSize: length))
+    }
+
+    /// The rest of `decode`: the record's chain link must follow `previous`.
+    public func linked(_ u: Unlinked, _ file: [UInt8], at offset: Int, previous: ChainHash) -> Result<Record, DecodeFailure> {
+        let hash = previous.next(headerFields: file[(offset + 10)..<(offset + 16)], body: u.body)
         guard hash.bytes[0..<LogFormat.linkSize].elementsEqual(file[(offset + 16)..<(offset + 24)]) else {
             return .failure(.damaged("hash chain mismatch"))
         }
-        return .success(Record(kind: kind, codec: codec, firstSequence: first, body: body, hash: hash, storedSize: length))
+        return .success(Record(kind: u.kind, codec: u.codec, firstSequence: u.firstSequence, body: u.body, hash: hash, storedSize: u.storedSize))
     }
 
     /// Splits an events body into events, which must number on from the record's sequence.
     public static func events(in record: Record) -> Result<[Event], StorageError> {
+        events(body: record.body, firstSequence: record.firstSequence)
+    }
+
+    /// `events(in:)` on a body and the sequence its first event must have.
+    public static func events(body b: [UInt8], firstSequence: UInt64) -> Result<[Event], StorageError> {
         var out: [Event] = []
         var i = 0
-        let b = record.body
         while i < b.count {
             guard b.count - i >= 4 else { return .failure(StorageError(.corruption, "event length cut short")) }
             let n = Int(b.readLE(UInt32.self, at: i))
@@ -360,8 +384,8 @@ public struct RecordCodec {
             i += n
         }
         guard !out.isEmpty else { return .failure(StorageError(.corruption, "events record holds no event")) }
-        for (k, e) in out.enumerated() where e.sequence != record.firstSequence + UInt64(k) {
-            return .failure(StorageError(.corruption, "event sequence \(e.sequence) where \(record.firstSequence + UInt64(k)) belongs"))
+        for (k, e) in out.enumerated() where e.sequence != firstSequence + UInt64(k) {
+            return .failure(StorageError(.corruption, "event sequence \(e.sequence) where \(firstSequence + UInt64(k)) belongs"))
         }
         return .success(out)
     }

@@ -1,0 +1,118 @@
+import ESMCore
+import Foundation
+
+/// Reads the records of one segment ahead of the scanner, on every core: checksum,
+/// decompression and the parsing of events, which need nothing from the records before them.
+/// The scanner takes the results in order and does what does need them: the chain link, the
+/// sequence, and handing each event on.
+///
+/// Only a cache of pure work. An entry is what `RecordCodec.decodeUnlinked` and
+/// `RecordCodec.events` return for those bytes, so the scanner reaches the same verdict either
+/// way. When the scanner is somewhere the lookahead did not go (after a problem), or the
+/// record needs a dictionary other than the one the scanner has, it reads the record itself.
+final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded by `condition`
+    struct Entry {
+        var decoded: Result<RecordCodec.Unlinked, RecordCodec.DecodeFailure>
+        /// For events records that decoded: their events, parsed.
+        var events: Result<[Event], StorageError>?
+    }
+
+    /// Where each record starts, from the length fields alone, and which dictionary record (by
+    /// offset; `initialDictionary` for the one given at the start) is in force for it.
+    private let frames: [(offset: Int, dictionary: Int?)]
+    private let dictionaries: [Int: ZstdDictionary]
+    private let bytes: [UInt8]
+    private let salt: UInt64
+    private let segmentFirstSequence: UInt64
+    private let condition = NSCondition()
+    private var results: [Int: Entry] = [:]
+    private var claimed = 0
+    private var taken = 0
+    private var stopped = false
+    private let workers = DispatchGroup()
+    /// Records read ahead of the scanner at most: bounds the memory of parsed events.
+    static let window = 64
+    /// Smaller segments are read by the scanner alone: threads would cost more than they save.
+    static let segmentBytesMin = 1 << 20
+    /// The tag of the dictionary the scan starts with (a snapshot's).
+    static let initialDictionary = -1
+
+    /// Starts reading `bytes` (a segment) from `offset` on, with `dictionary` in force there.
+    init(bytes: [UInt8], salt: UInt64, segmentFirstSequence: UInt64, from offset: Int, dictionary: ZstdDictionary?) {
+        self.bytes = bytes
+        self.salt = salt
+        self.segmentFirstSequence = segmentFirstSequence
+        var frames: [(offset: Int, dictionary: Int?)] = []
+        var dictionaries: [Int: ZstdDictionary] = [:]
+        var current: Int? = nil
+        if let dictionary {
+            dictionaries[RecordLookahead.initialDictionary] = dictionary
+            current = RecordLookahead.initialDictionary
+        }
+        var at = offset
+        while let length = RecordCodec.plausibleLength(bytes, at: at), at + length <= bytes.count {
+            frames.append((at, current))
+            if bytes[at + 10] == LogFormat.kindDictionary, let d = ZstdDictionary(Array(bytes[(at + LogFormat.recordHeaderSize)..<(at + length)])) {
+                dictionaries[at] = d
+                current = at
+            }
+            at += length
+        }
+        self.frames = frames
+        self.dictionaries = dictionaries
+        let count = ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<count {
+            DispatchQueue.global(qos: .userInitiated).async(group: workers) { self.work() }
+        }
+    }
+
+    private func work() {
+        let codec = RecordCodec(salt: salt, segmentFirstSequence: segmentFirstSequence, zstd: Zstd())
+        while true {
+            condition.lock()
+            while !stopped && claimed < frames.count && claimed - taken >= RecordLookahead.window { condition.wait() }
+            guard !stopped, claimed < frames.count else {
+                condition.unlock()
+                return
+            }
+            let k = claimed
+            claimed += 1
+            condition.unlock()
+            let frame = frames[k]
+            let decoded = codec.decodeUnlinked(bytes, at: frame.offset, dictionary: frame.dictionary.flatMap { dictionaries[$0] })
+            var events: Result<[Event], StorageError>?
+            if case .success(let u) = decoded, u.kind == LogFormat.kindEvents {
+                events = RecordCodec.events(body: u.body, firstSequence: u.firstSequence)
+            }
+            condition.lock()
+            results[k] = Entry(decoded: decoded, events: events)
+            if k == taken { condition.broadcast() }  // only the scanner waits for this one
+            condition.unlock()
+        }
+    }
+
+    /// The entry for the record at `offset`, when it is the next one read ahead and was read
+    /// with the dictionary the scanner has in force (`dictionary`: the offset of its record, or
+    /// `initialDictionary`); nil when the scanner must read it itself.
+    func take(at offset: Int, dictionary: Int?) -> Entry? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard taken < frames.count, frames[taken].offset == offset else { return nil }
+        let k = taken
+        while results[k] == nil { condition.wait() }
+        let entry = results.removeValue(forKey: k)!
+        taken += 1
+        if claimed - taken == RecordLookahead.window - 1 { condition.broadcast() }  // a worker may wait for room
+        if bytes[offset + 11] == LogFormat.codecZstdDictionary, frames[k].dictionary != dictionary { return nil }
+        return entry
+    }
+
+    /// Stops the workers and waits for them: nothing reads the segment after the scan of it.
+    func finish() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+        workers.wait()
+    }
+}
