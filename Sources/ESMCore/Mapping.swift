@@ -19,10 +19,11 @@ public struct Mapping: Sendable, Equatable {
     public var sequence: UInt64
 
     /// The configuration's members in canonical form, comma-separated, without the braces.
-    private var members: [UInt8]
+    /// Written only by `configuration`'s setter and `updateConfiguration`.
+    var members: [UInt8]
     /// For each of `responseKeys`: where in `members` the first member that sorts after it starts
     /// (just after its comma), or `members.count` when none does.
-    private var insertAt: (UInt32, UInt32, UInt32, UInt32)
+    var insertAt: (UInt32, UInt32, UInt32, UInt32)
 
     public init(uuid: String, configuration: JSONObject, state: MappingState, stateTransitionReason: String,
                 lastModified: EventTime, enabled: Bool, tags: JSONObject, createdSequence: UInt64, sequence: UInt64) {

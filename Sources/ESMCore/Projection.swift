@@ -21,10 +21,7 @@ public enum Projector {
                 sequence: event.sequence)
         case .updated(let set, let unset, let enabled, let state, _):
             guard var m = mapping else { throw fail("update of unknown mapping \(event.uuid)") }
-            var configuration = m.configuration
-            for member in set { configuration[member.key] = member.value }
-            for key in unset { configuration[key] = nil }
-            m.configuration = configuration
+            m.updateConfiguration(set: set, unset: unset)
             m.enabled = enabled
             m.state = state
             m.lastModified = event.time
