@@ -49,3 +49,73 @@ extension Projection {
         return doc.canonicalBytes
     }
 }
+
+extension Mapping {
+    /// The mapping as a snapshot record of version 2, appended to `out`. The configuration goes
+    /// in as the canonical bytes the mapping keeps, so neither writing nor reading a snapshot
+    /// parses or encodes it. Little-endian: created sequence (8), sequence (8), LastModified in
+    /// ms (8), Enabled (1), then UUID, State, StateTransitionReason, the tags' canonical JSON and
+    /// the configuration's members, each behind a 4-byte length, then the four response
+    /// insertion points (4 each).
+    public func writeSnapshotRecord(to out: inout [UInt8]) {
+        func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func append(bytes: some Collection<UInt8>) {
+            append(UInt32(bytes.count))
+            out.append(contentsOf: bytes)
+        }
+        append(createdSequence)
+        append(sequence)
+        append(lastModified.milliseconds)
+        out.append(enabled ? 1 : 0)
+        append(bytes: uuid.utf8)
+        append(bytes: state.rawValue.utf8)
+        append(bytes: stateTransitionReason.utf8)
+        append(bytes: JSON.object(tags).canonicalBytes)
+        append(bytes: members)
+        append(insertAt.0)
+        append(insertAt.1)
+        append(insertAt.2)
+        append(insertAt.3)
+    }
+
+    /// Reads a snapshot record of version 2 that fills `b` exactly.
+    public init(snapshotRecord b: ArraySlice<UInt8>) throws(EventDecodingError) {
+        var i = b.startIndex
+        func fail() -> EventDecodingError { EventDecodingError(reason: "snapshot mapping record is malformed") }
+        func integer<T: FixedWidthInteger>(_: T.Type) throws(EventDecodingError) -> T {
+            guard b.endIndex - i >= MemoryLayout<T>.size else { throw fail() }
+            var v: T = 0
+            withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: b[i..<(i + MemoryLayout<T>.size)]) }
+            i += MemoryLayout<T>.size
+            return T(littleEndian: v)
+        }
+        func bytes() throws(EventDecodingError) -> ArraySlice<UInt8> {
+            let n = Int(try integer(UInt32.self))
+            guard b.endIndex - i >= n else { throw fail() }
+            defer { i += n }
+            return b[i..<(i + n)]
+        }
+        func string() throws(EventDecodingError) -> String {
+            let s = try bytes()
+            guard let text = s.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else { throw fail() }
+            return text
+        }
+        let created = try integer(UInt64.self), sequence = try integer(UInt64.self), modified = try integer(Int64.self)
+        guard b.endIndex - i >= 1, b[i] <= 1 else { throw fail() }
+        let enabled = b[i] == 1
+        i += 1
+        let uuid = try string()
+        guard let state = MappingState(rawValue: try string()) else { throw fail() }
+        let reason = try string()
+        guard let tags = (try? JSON.parse(try bytes()))?.objectValue else { throw fail() }
+        let members = Array(try bytes())
+        let offsets = (try integer(UInt32.self), try integer(UInt32.self), try integer(UInt32.self), try integer(UInt32.self))
+        guard i == b.endIndex, created > 0, sequence >= created,
+            offsets.0 <= offsets.1, offsets.1 <= offsets.2, offsets.2 <= offsets.3, Int(offsets.3) <= members.count
+        else { throw fail() }
+        self.init(uuid: uuid, configuration: JSONObject(), state: state, stateTransitionReason: reason,
+                  lastModified: EventTime(milliseconds: modified), enabled: enabled, tags: tags, createdSequence: created, sequence: sequence)
+        self.members = members
+        insertAt = offsets
+    }
+}

@@ -3,8 +3,8 @@ import ESMCore
 import Foundation
 import Logging
 
-// Snapshot file, version 1 (docs/log-format.md, "Snapshots"):
-//   0   8  magic "ESMSNAP1"       8   2  version (1)        10  2  header size (160)
+// Snapshot file, version 2 (docs/log-format.md, "Snapshots"):
+//   0   8  magic "ESMSNAP1"       8   2  version (2; 1 is still read)  10  2  header size (160)
 //   12  4  zero                   16  8  sequence: the last event the snapshot includes
 //   24  8  that event's time, ms  32  32 chain hash after the log record holding that event
 //   64  32 chain hash before it   96  8  that record's segment index
@@ -13,8 +13,10 @@ import Logging
 //   144 4  dictionary length (0: none)                       148 4  CRC-32C of bytes 160..<end
 //   152 4  zero                   156 4  CRC-32C of bytes 0..<156
 //   160 .. the zstd dictionary in force at that record, then the body: one zstd frame of, per
-//          mapping in creation order, a 4-byte length and the mapping's record
-//          (`Mapping.snapshotJSON`) in packed form (`JSON.packedBytes`)
+//          mapping in creation order, a 4-byte length and the mapping's record: in version 2
+//          `Mapping.writeSnapshotRecord` (fixed fields, and the configuration's canonical bytes
+//          as the mapping keeps them); in version 1 `Mapping.snapshotJSON` in packed form
+//          (`JSON.packedBytes`)
 
 /// Where a snapshot stands in the log.
 public struct SnapshotPoint: Sendable {
@@ -30,6 +32,8 @@ public struct SnapshotPoint: Sendable {
 /// a few kept. A snapshot never replaces the log; it only shortens replay.
 public struct SnapshotStore: Sendable {
     public static let magic: [UInt8] = Array("ESMSNAP1".utf8)
+    /// The version written; versions 1 and 2 are read.
+    public static let version: UInt16 = 2
     public static let headerSize = 160
     public static let suffix = ".snap"
     /// Snapshots kept: the newest few, so a damaged newest one still leaves a recent fallback.
@@ -64,18 +68,27 @@ public struct SnapshotStore: Sendable {
     /// - Returns: the file's name.
     @discardableResult
     public func write(_ projection: Projection, at position: RecordPosition) throws(StorageError) -> String {
+        try write(projection, at: position, version: SnapshotStore.version)
+    }
+
+    /// `write` in a given version: the tests write version 1 to check it is still read.
+    func write(_ projection: Projection, at position: RecordPosition, version: UInt16) throws(StorageError) -> String {
         precondition(position.lastSequence == projection.lastSequence, "a snapshot points at the record of its last event")
+        precondition(version == 1 || version == 2)
         var raw: [UInt8] = []
+        raw.reserveCapacity(projection.mappings.count * 1024)
         for m in projection.all {
-            let bytes = m.snapshotJSON.packedBytes
-            raw.appendLE(UInt32(bytes.count))
-            raw.append(contentsOf: bytes)
+            let start = raw.count
+            raw.appendLE(UInt32(0))  // the length, filled in below
+            if version == 1 { raw.append(contentsOf: m.snapshotJSON.packedBytes) } else { m.writeSnapshotRecord(to: &raw) }
+            let n = UInt32(raw.count - start - 4).littleEndian
+            raw.withUnsafeMutableBytes { $0.storeBytes(of: n, toByteOffset: start, as: UInt32.self) }
         }
         let dictionary = position.dictionary?.bytes ?? []
         let tail = dictionary + Zstd().compress(raw)
         var h: [UInt8] = []
         h.append(contentsOf: SnapshotStore.magic)
-        h.appendLE(UInt16(1))
+        h.appendLE(version)
         h.appendLE(UInt16(SnapshotStore.headerSize))
         h.appendLE(UInt32(0))
         h.appendLE(projection.lastSequence)
@@ -107,7 +120,8 @@ public struct SnapshotStore: Sendable {
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
         guard b.count >= SnapshotStore.headerSize, Array(b[0..<8]) == SnapshotStore.magic else { throw bad("not a snapshot") }
         guard CRC32C.checksum(Array(b[0..<156])) == b.readLE(UInt32.self, at: 156) else { throw bad("header checksum mismatch") }
-        guard b.readLE(UInt16.self, at: 8) == 1, b.readLE(UInt16.self, at: 10) == SnapshotStore.headerSize else {
+        let version = b.readLE(UInt16.self, at: 8)
+        guard version == 1 || version == 2, b.readLE(UInt16.self, at: 10) == SnapshotStore.headerSize else {
             throw StorageError(.unsupportedVersion, "snapshot \(name): unknown version")
         }
         let sequence = b.readLE(UInt64.self, at: 16)
@@ -155,7 +169,7 @@ public struct SnapshotStore: Sendable {
             out.reserveCapacity(slice.count)
             for (k, r) in zip(slice.indices, slice) {
                 do {
-                    out.append(try Mapping(snapshotJSON: JSON.unpack(raw[r])))
+                    out.append(version == 1 ? try Mapping(snapshotJSON: JSON.unpack(raw[r])) : try Mapping(snapshotRecord: raw[r]))
                 } catch {
                     slots.set(w, .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)")))
                     return

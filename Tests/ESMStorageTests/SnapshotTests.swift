@@ -60,6 +60,37 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
                 == state.page(eventSourceArn: nil, functionArn: nil, after: nil, limit: 7).mappings.map(\.uuid))
     }
 
+    @Test func aSnapshotOfVersionOneIsStillReadToTheSameState() async throws {
+        // Version 2 keeps each configuration's canonical bytes; version 1 (packed JSON) files
+        // written before it must load to the same state. Tags and a nested configuration included.
+        let dir = TempDirectory()
+        _ = try await makeLog(dir, count: 12)
+        var state = try fullReplay(dir)
+        let scan = try LogScanner(directory: dir.wal).scan()
+        let position = try #require(scan.lastEvents)
+        var tagged = try #require(state.mappings[uuid(3)])
+        tagged.tags = JSONObject([("team", "payments"), ("ünï", "✓")])
+        tagged.updateConfiguration(set: JSONObject([("FilterCriteria", ["Filters": [["Pattern": #"{"a":["b"]}"#]]])]), unset: [])
+        state = try Projection(restoring: state.all.map { $0.uuid == tagged.uuid ? tagged : $0 }, lastSequence: state.lastSequence, lastTime: state.lastTime)
+        for version: UInt16 in [1, 2] {
+            let folder = TempDirectory()
+            let snapshots = SnapshotStore(directory: SnapshotStore.directory(folder.path))
+            let name = try snapshots.write(state, at: position, version: version)
+            let bytes = try POSIXFileSystem().read(snapshots.directory + "/" + name)
+            #expect(bytes.readLE(UInt16.self, at: 8) == version)
+            let loaded = try snapshots.load(name)
+            #expect(loaded.projection.canonicalBytes == state.canonicalBytes, "version \(version)")
+            var a: [UInt8] = [], b: [UInt8] = []
+            loaded.projection.mappings[tagged.uuid]!.writeResponse(to: &a)
+            tagged.writeResponse(to: &b)
+            #expect(a == b && loaded.projection.mappings[tagged.uuid]!.tags == tagged.tags, "version \(version)")
+        }
+        // What is written now is version 2.
+        let now = SnapshotStore(directory: SnapshotStore.directory(TempDirectory().path))
+        let name = try now.write(state, at: position)
+        #expect(try POSIXFileSystem().read(now.directory + "/" + name).readLE(UInt16.self, at: 8) == SnapshotStore.version && SnapshotStore.version == 2)
+    }
+
     @Test func startUpUsesTheSnapshotAndReadsOnlyTheLogAfterIt() async throws {
         let dir = TempDirectory()
         let messages = MessageLog()
