@@ -65,9 +65,11 @@ public enum Change: Sendable, Equatable {
     /// A CloudTrail record of a call on a mapping in an AWS account (`esmlog import`).
     case imported(ImportedRecord)
 
-    var isUpdate: Bool {
-        if case .updated = self { return true }
-        return false
+    /// Whether an update sets or removes a member the projection's indexes are keyed by (no
+    /// other change can move a mapping between index entries).
+    var movesIndexEntries: Bool {
+        guard case .updated(let set, let unset, _, _, _) = self else { return false }
+        return Mapping.indexedKeys.contains { set[$0] != nil || unset.contains($0) }
     }
 
     /// What kind of user request the change records, served or imported alike (refused

@@ -82,6 +82,8 @@ public struct Mapping: Sendable, Equatable {
 
     public var functionArn: String { string("FunctionArn") ?? "" }
     public var eventSourceArn: String? { string("EventSourceArn") }
+    /// The configuration members `functionArn` and `eventSourceArn` read.
+    static let indexedKeys = ["FunctionArn", "EventSourceArn"]
     /// The account that owns the mapping: the one in its EventSourceMappingArn.
     public var account: String {
         guard let arn = string("EventSourceMappingArn") else { return "" }

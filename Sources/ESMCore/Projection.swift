@@ -104,7 +104,7 @@ public struct Projection: Sendable {
         switch (before, after) {
         case (nil, let a?): index(a)
         case (let b?, nil): unindex(b)
-        case (let b?, let a?): reindex(b, a, updated: event.change.isUpdate)
+        case (let b?, let a?): reindex(b, a, updated: event.change.movesIndexEntries)
         case (nil, nil): break
         }
         lastSequence = event.sequence
