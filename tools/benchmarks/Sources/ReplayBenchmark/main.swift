@@ -53,7 +53,6 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--phases" {
     exit(0)
 }
 
-let sizes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(separator: ",").map { Int($0)! } : [1_000, 100_000, 1_000_000]
 let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
 let actor = Actor(accessKeyId: "AKIDBENCH", sourceIp: "10.0.0.1",
                   userAgent: "Boto3/1.43.11 md/Botocore#1.43.11 ua/2.1 os/linux#6.1.0 lang/python#3.11.7 Botocore/1.43.11",
@@ -114,6 +113,104 @@ func makeLog(_ dir: String, events: Int) throws {
     writer.close()
 }
 
+// Command mode: `esmlog verify` and `esmlog replay` as whole commands on a log of N events,
+// against the floor of reading the same files (read, CRC-32C and decompress every record, on one
+// core and on all):
+//
+//     swift run -c release --package-path tools/benchmarks ReplayBenchmark --commands 1000000 .build/release/esmlog
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--commands" {
+    let events = Int(CommandLine.arguments[2])!
+    let binary = CommandLine.arguments[3]
+    let dir = NSTemporaryDirectory() + "esmlog-commands-" + UUID().uuidString
+    try makeLog(dir, events: events)
+    let wal = Store.logDirectory(dir)
+    let files = try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(LogFormat.segmentSuffix) }.sorted()
+    let bytes = try files.reduce(0) { $0 + (try POSIXFileSystem().read(wal + "/" + $1)).count }
+    print("whole commands on \(events) events (\(bytes / 1024) KiB in \(files.count) segments), \(ProcessInfo.processInfo.activeProcessorCount) cores, best of 3")
+    func best(_ body: () throws -> Void) rethrows -> Double {
+        var times: [Double] = []
+        for _ in 0..<3 {
+            let t = ContinuousClock.now
+            try body()
+            times.append(seconds(ContinuousClock.now - t))
+        }
+        return times.min()!
+    }
+    // The floor: what any reader must do with the bytes, without checking links or parsing events.
+    let one = try best { _ = try readFloor(wal, files: files, workers: 1) }
+    let all = try best { _ = try readFloor(wal, files: files, workers: ProcessInfo.processInfo.activeProcessorCount) }
+    func command(_ arguments: [String]) throws -> Double {
+        try best {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = arguments
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            precondition(p.terminationStatus == 0, "\(arguments) failed")
+        }
+    }
+    let verify = try command(["verify", "--data-dir", dir])
+    let replay = try command(["replay", "--data-dir", dir])
+    func line(_ what: String, _ t: Double) {
+        print("  \(what): \(String(format: "%.3f", t)) s = \(String(format: "%.0f", Double(events) / t)) events/s; floor (all cores) / this: \(String(format: "%.2f", all / t))")
+    }
+    line("floor, one core", one)
+    line("floor, all cores", all)
+    line("esmlog verify", verify)
+    line("esmlog replay", replay)
+    if ProcessInfo.processInfo.environment["ESMLOG_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) } else { print("kept \(dir)") }
+    exit(0)
+}
+
+/// Reads every record of the segments, checks its CRC-32C and decompresses its body, with
+/// `workers` threads over contiguous runs of records. Returns the uncompressed bytes.
+func readFloor(_ wal: String, files: [String], workers: Int) throws -> Int {
+    var total = 0
+    for name in files {
+        let data = try POSIXFileSystem().read(wal + "/" + name)
+        let salt = data[32..<40].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        // Frames first (cheap), dictionaries in order; then the work in parallel.
+        var records: [(start: Int, end: Int, dictionary: ZstdDictionary?)] = []
+        var dictionary: ZstdDictionary?
+        var at = LogFormat.segmentHeaderSize
+        while at + LogFormat.recordHeaderSize <= data.count {
+            let length = Int(data[at..<(at + 4)].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+            guard length >= LogFormat.recordHeaderSize, at + length <= data.count else { break }
+            if data[at + 10] == LogFormat.kindDictionary { dictionary = ZstdDictionary(Array(data[(at + 24)..<(at + length)])) }
+            records.append((at, at + length, data[at + 11] == LogFormat.codecZstdDictionary ? dictionary : nil))
+            at += length
+        }
+        let counts = Slots(workers), frames = records
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let zstd = Zstd()
+            var n = 0
+            let lo = frames.count * w / workers, hi = frames.count * (w + 1) / workers
+            data.withUnsafeBytes { raw in
+                for r in frames[lo..<hi] {
+                    var crc = CRC32C.update(UInt32(truncatingIfNeeded: salt), UnsafeRawBufferPointer(rebasing: raw[r.start..<(r.start + 4)]))
+                    crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: raw[(r.start + 8)..<r.end]))
+                    precondition(crc != 0x5eed_5eed || r.end > r.start)  // keep the checksum live
+                    let codec = raw[r.start + 11]
+                    if codec == LogFormat.codecNone { n += r.end - r.start - 24; continue }
+                    n += zstd.decompress(data[(r.start + 24)..<r.end], sizeMax: LogFormat.recordSizeBytesMax << 2, dictionary: r.dictionary)!.count
+                }
+            }
+            counts.buffer[w] = n
+        }
+        total += counts.buffer.reduce(0, +)
+    }
+    return total
+}
+
+/// One result slot per worker; each worker writes only its own.
+final class Slots: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Int>
+    init(_ n: Int) { buffer = .allocate(capacity: n); buffer.initialize(repeating: 0) }
+    deinit { buffer.deallocate() }
+}
+
+let sizes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(separator: ",").map { Int($0)! } : [1_000, 100_000, 1_000_000]
 print("replay and queries, \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
 for events in sizes {
     let dir = NSTemporaryDirectory() + "esmlog-replay-" + UUID().uuidString
