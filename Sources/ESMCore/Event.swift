@@ -65,11 +65,15 @@ public enum Change: Sendable, Equatable {
     /// A CloudTrail record of a call on a mapping in an AWS account (`esmlog import`).
     case imported(ImportedRecord)
 
-    /// Whether an update sets or removes a member the projection's indexes are keyed by (no
-    /// other change can move a mapping between index entries).
+    /// Whether the change may move a mapping between the projection's index entries: an
+    /// update that sets or removes a member they are keyed by, or an imported record, which
+    /// replaces the whole configuration. No other change touches the configuration.
     var movesIndexEntries: Bool {
-        guard case .updated(let set, let unset, _, _, _) = self else { return false }
-        return Mapping.indexedKeys.contains { set[$0] != nil || unset.contains($0) }
+        switch self {
+        case .updated(let set, let unset, _, _, _): Mapping.indexedKeys.contains { set[$0] != nil || unset.contains($0) }
+        case .imported: true
+        default: false
+        }
     }
 
     /// What kind of user request the change records, served or imported alike (refused

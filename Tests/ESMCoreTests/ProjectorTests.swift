@@ -230,6 +230,26 @@ import Testing
         }
     }
 
+    /// Imported history moves a mapping between index entries too: a CloudTrail update whose
+    /// response names another function.
+    @Test func indexesFollowAnImportedUpdateOfTheFunction() throws {
+        let id = uuid(1), arn = "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:\(uuid(1))"
+        let f1 = "arn:aws:lambda:us-east-1:123456789012:function:one", f2 = "arn:aws:lambda:us-east-1:123456789012:function:two"
+        func imported(_ n: UInt64, _ action: ImportedRecord.Action, function: String) -> Event {
+            let record = ImportedRecord(
+                action: action, eventName: action == .create ? "CreateEventSourceMapping20150331" : "UpdateEventSourceMapping20150331v2",
+                eventID: "event-\(n)", requestID: nil, account: "123456789012", region: "us-east-1", arn: arn,
+                configuration: JSONObject([("EventSourceMappingArn", .string(arn)), ("FunctionArn", .string(function))]), state: .enabled,
+                stateTransitionReason: "USER_INITIATED", request: JSONObject())
+            return Event(sequence: n, time: EventTime(milliseconds: 1_700_000_000_000 + Int64(n)), uuid: id, actor: nil, change: .imported(record))
+        }
+        var p = Projection()
+        try p.apply(imported(1, .create, function: f1))
+        try p.apply(imported(2, .update, function: f2))
+        #expect(p.page(eventSourceArn: nil, functionArn: f2, after: nil, limit: 10).mappings.map(\.uuid) == [id])
+        #expect(p.page(eventSourceArn: nil, functionArn: f1, after: nil, limit: 10).mappings.isEmpty)
+    }
+
     /// The indexes follow an update of FunctionName and every state change, without a mapping
     /// moving in list order.
     @Test func indexesFollowUpdatesAndTransitions() throws {
