@@ -97,6 +97,8 @@ extension Mapping {
         }
         func string() throws(EventDecodingError) -> String {
             let s = try bytes()
+            // ASCII (UUIDs, states, reasons) needs no validation; the validating initializer is generic.
+            if s.allSatisfy({ $0 < 0x80 }) { return String(decoding: s, as: UTF8.self) }
             guard let text = s.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else { throw fail() }
             return text
         }
