@@ -6,14 +6,17 @@
 For each target: a create phase (until MAPPINGS exist, or SECONDS for moto), then get, update and
 list phases of SECONDS each, from CONNECTIONS keep-alive connections on 2 wrk threads. esmlog is
 measured with --sync always (durable) and --sync none; moto_server with the same scripts (one
-function and one queue, which moto needs to exist; it accepts duplicate mappings). Prints
-requests/s, p50 and p99 per phase, RSS, and the ratios. Needs wrk (Debian) and moto[server].
+function and one queue, which moto needs to exist; it accepts duplicate mappings). Then
+tools/trivial_server.c (built with cc) gets the get script for SECONDS: the ceiling of an HTTP
+server that only answers, under the same wrk load. Prints requests/s, p50 and p99 per phase, RSS,
+and the ratios. Needs wrk (Debian), a C compiler and moto[server].
 """
 import argparse
 import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -113,6 +116,23 @@ def main():
         moto.terminate()
         moto.wait()
 
+    work = tempfile.mkdtemp(prefix="esmlog-trivial-")
+    try:
+        binary = os.path.join(work, "trivial_server")
+        subprocess.run(["cc", "-O2", "-o", binary, os.path.join(HERE, "trivial_server.c")], check=True)
+        c = subprocess.Popen([binary, "0"], stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(c.stdout.readline().split()[1])
+            uuids = os.path.join(work, "uuids")
+            with open(uuids, "w") as f:
+                f.write("00000000-0000-4000-8000-000000000001\n")
+            ceiling = wrk("get.lua", port, args.seconds, args.connections, {"ESM_UUIDS": uuids})
+        finally:
+            c.terminate()
+            c.wait()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
     print(f"wrk -t2 -c{args.connections}, {args.seconds} s phases, {os.cpu_count()} cores shared by wrk and the server")
     print(f"{'target':15} {'phase':7} {'mappings':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for target, r in results.items():
@@ -120,9 +140,11 @@ def main():
             x = r[phase]
             print(f"{target:15} {phase:7} {r['mappings']:9} {x['per_second']:9.0f} {x['p50_ms']:8.2f} {x['p99_ms']:8.2f} {x['non2xx']:8}")
         print(f"{target:15} RSS {r['rss_kib']} KiB = {r['rss_kib'] * 1024 // max(r['mappings'], 1)} bytes per mapping")
+    print(f"{'trivial C server':15} {'get':7} {'':>9} {ceiling['per_second']:9.0f} {ceiling['p50_ms']:8.2f} {ceiling['p99_ms']:8.2f} {ceiling['non2xx']:8}")
     e, n, m = results["esmlog always"], results["esmlog none"], results["moto_server"]
     for phase in ("create", "get", "update", "list"):
-        print(f"{phase:7} esmlog/moto {e[phase]['per_second'] / m[phase]['per_second']:7.1f}x   durable/unsafe {e[phase]['per_second'] / n[phase]['per_second']:5.2f}")
+        print(f"{phase:7} esmlog/moto {e[phase]['per_second'] / m[phase]['per_second']:7.1f}x   durable/unsafe {e[phase]['per_second'] / n[phase]['per_second']:5.2f}"
+              f"   esmlog / trivial server's gets {e[phase]['per_second'] / ceiling['per_second']:5.2f}")
 
 
 if __name__ == "__main__":
