@@ -71,9 +71,7 @@ final class PostgresAppender: LogAppender {
                 }
             } catch {
                 turn.drop()
-                if let e = error as? PSQLError, e.serverInfo?[.sqlState] == "P0001" {
-                    throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error))")
-                }
+                if PostgresAppender.refusedRecords(error) { throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error))") }
                 // The outcome is unknown: resolved below by the batch id.
                 logger.debug("append in a turn failed", metadata: ["pg.batch": "\(batch.id)", "pg.error": "\(PostgresLog.describe(error))"])
             }
@@ -97,10 +95,7 @@ final class PostgresAppender: LogAppender {
                     return appended()
                 }
             } catch {
-                if let e = error as? PSQLError, e.serverInfo?[.sqlState] == "P0001" {
-                    // esm_append refused the records themselves: a bug, not an outage.
-                    throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error))")
-                }
+                if PostgresAppender.refusedRecords(error) { throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error))") }
                 guard deadline.timeIntervalSinceNow > 0.1 else {
                     throw StorageError(.io, "\(log.url): \(PostgresLog.describe(error)); the append was not confirmed within \(log.timeoutSeconds) s")
                 }
@@ -110,6 +105,21 @@ final class PostgresAppender: LogAppender {
         }
     }
 
+    /// Whether `esm_append` refused the records themselves (RAISE EXCEPTION): a bug, not an
+    /// outage, so it is not sent again.
+    static func refusedRecords(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "P0001"
+    }
+
+    /// Checks rows read after the head and moves the head past them; returns their events.
+    private func accept(_ rows: [PostgresLog.RecordRow]) throws(StorageError) -> [Event] {
+        var events: [Event] = []
+        for row in rows {
+            events += try follower.accept(segment: row.segment, headerBytes: row.header, start: row.start, record: row.bytes, zstd: zstd)
+        }
+        return events
+    }
+
     func takeTurn() -> [Event] {
         guard !turn.held else { return [] }
         turnTried = Date()
@@ -117,9 +127,7 @@ final class PostgresAppender: LogAppender {
         do {
             var (head, rows) = try turn.begin(after: follower, limit: PostgresAppender.followRows)
             while true {
-                for row in rows {
-                    events += try follower.accept(segment: row.segment, headerBytes: row.header, start: row.start, record: row.bytes, zstd: zstd)
-                }
+                events += try accept(rows)
                 if rows.count < PostgresAppender.followRows { break }
                 rows = try turn.records(after: follower, limit: PostgresAppender.followRows)
             }
@@ -142,9 +150,7 @@ final class PostgresAppender: LogAppender {
         var events: [Event] = []
         while true {
             let rows = try log.records(after: follower, limit: PostgresAppender.followRows)
-            for row in rows {
-                events += try follower.accept(segment: row.segment, headerBytes: row.header, start: row.start, record: row.bytes, zstd: zstd)
-            }
+            events += try accept(rows)
             if rows.count < PostgresAppender.followRows { return events }
         }
     }

@@ -191,17 +191,26 @@ public final class PostgresLog: LogBackend, Sendable {
     /// One record as a row: its segment, where it starts, the segment's header, its bytes.
     typealias RecordRow = (segment: UInt64, start: Int, header: [UInt8], bytes: [UInt8])
 
+    static func recordRow(_ segment: Int64, _ start: Int64, _ header: ByteBuffer, _ bytes: ByteBuffer) -> RecordRow {
+        (UInt64(segment), Int(start), Array(header.readableBytesView), Array(bytes.readableBytesView))
+    }
+
+    /// Where the records after `follower`'s head start, as `(segment, start_offset)`.
+    static func position(after follower: ChainFollower) -> (segment: Int64, offset: Int64) {
+        (Int64(follower.header?.index ?? 0), Int64(follower.header == nil ? 0 : follower.offset))
+    }
+
     /// Runs one query: on the client's pool, or on the connection of a turn.
     typealias Run = @Sendable (PostgresQuery) async throws -> PostgresRowSequence
 
     static func records(after follower: ChainFollower, limit: Int, _ run: Run) async throws -> [RecordRow] {
-        let segment = Int64(follower.header?.index ?? 0), offset = Int64(follower.header == nil ? 0 : follower.offset)
+        let (segment, offset) = position(after: follower)
         var rows: [RecordRow] = []
         for try await row in try await run("""
             SELECT r.segment, r.start_offset, s.header, r.bytes FROM esm_record r JOIN esm_segment s ON s.idx = r.segment
             WHERE (r.segment, r.start_offset) >= (\(segment), \(offset)) ORDER BY r.segment, r.start_offset LIMIT \(limit)
             """).decode((Int64, Int64, ByteBuffer, ByteBuffer).self) {
-            rows.append((UInt64(row.0), Int(row.1), Array(row.2.readableBytesView), Array(row.3.readableBytesView)))
+            rows.append(recordRow(row.0, row.1, row.2, row.3))
         }
         return rows
     }

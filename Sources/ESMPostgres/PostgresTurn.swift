@@ -44,7 +44,7 @@ final class PostgresTurn {
     /// `follower`'s head (`esm_turn`). Returns the head's chain hash and those records.
     func begin(after follower: ChainFollower, limit: Int) throws -> (head: ChainHash, records: [PostgresLog.RecordRow]) {
         precondition(!held, "a turn is already held")
-        let segment = Int64(follower.header?.index ?? 0), offset = Int64(follower.header == nil ? 0 : follower.offset)
+        let (segment, offset) = PostgresLog.position(after: follower)
         let rows: [(ByteBuffer, Int64?, Int64?, ByteBuffer?, ByteBuffer?)]
         do {
             let connection = try connected()
@@ -63,7 +63,7 @@ final class PostgresTurn {
         guard let first = rows.first, first.0.readableBytes == 32 else { throw StorageError(.corruption, "\(url): the head's hash is not 32 bytes") }
         let records = rows.compactMap { row -> PostgresLog.RecordRow? in
             guard let segment = row.1, let start = row.2, let header = row.3, let bytes = row.4 else { return nil }
-            return (UInt64(segment), Int(start), Array(header.readableBytesView), Array(bytes.readableBytesView))
+            return PostgresLog.recordRow(segment, start, header, bytes)
         }
         return (ChainHash(bytes: Array(first.0.readableBytesView)), records)
     }
