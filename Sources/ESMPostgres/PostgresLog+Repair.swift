@@ -58,17 +58,11 @@ extension PostgresLog {
         var moved: [String] = []
         if movedRecords > 0 { moved.append("esm_record_cut: \(movedRecords) records from segment \(segment) offset \(cut.offset) on") }
         if movedSegments > 0 { moved.append("esm_segment_cut: \(movedSegments) segments after segment \(segment)") }
-
-        // The head this cut leaves: the kept part's last record, scanned again below.
-        let keptRecords = rows.records.filter { ($0.0, $0.1) < (index, offset) }
-        let keptHeaders = rows.headers.filter { $0.0 <= index }
-        let after = try image((keptHeaders, keptRecords)).scan()
-        guard after.problems.isEmpty, after.lastSequence == sequence else {
-            throw StorageError(.corruption, "after the cut the log would still have problems: \(after.problems.map(\.description))")
-        }
-        let entry = LogRepair.journalEntry(now: now, kept: sequence, before: scan, headHash: after.headHash, moved: moved)
+        // The head this cut leaves: the chain hash after the kept part's last record. The cut
+        // log is scanned again before the commit.
+        let entry = LogRepair.journalEntry(now: now, kept: sequence, before: scan, headHash: cut.hash, moved: moved)
         let entryText = String(decoding: entry.canonicalBytes, as: UTF8.self)
-        let hash = ByteBuffer(bytes: after.headHash.bytes)
+        let hash = ByteBuffer(bytes: cut.hash.bytes)
         let repair = try await run("""
             INSERT INTO esm_repair (kept_through, previous_last_valid, head_hash, entry)
             VALUES (\(Int64(sequence)), \(Int64(scan.lastSequence)), \(hash), \(entryText)) RETURNING id
@@ -84,9 +78,12 @@ extension PostgresLog {
             """)
         // What the transaction now holds must be what was planned.
         let held = try image(try await PostgresLog.readAll(run)).scan()
-        guard held.problems.isEmpty, held.lastSequence == sequence, held.headHash == after.headHash else {
+        guard held.problems.isEmpty else {
+            throw StorageError(.corruption, "after the cut the log would still have problems: \(held.problems.map(\.description)); nothing was changed")
+        }
+        guard held.lastSequence == sequence, held.headHash == cut.hash else {
             throw StorageError(.corruption, "the cut log does not scan as planned; nothing was changed")
         }
-        return RepairOutcome(keptSequence: sequence, headHash: after.headHash, repair: repair, movedSegments: movedSegments, movedRecords: movedRecords)
+        return RepairOutcome(keptSequence: sequence, headHash: cut.hash, repair: repair, movedSegments: movedSegments, movedRecords: movedRecords)
     }
 }

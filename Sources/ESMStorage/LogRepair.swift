@@ -74,16 +74,16 @@ public struct LogRepair {
     }
 
     /// Where a cut after event `sequence` goes: the index in `scan.segments` of the segment that
-    /// keeps it and the offset the kept part ends at.
+    /// keeps it, the offset the kept part ends at, and the chain hash the kept part ends with.
     /// - Throws: `StorageError(.invalidArgument)` when `sequence` is past the last valid event or
     ///   is not the end of a record, naming the nearest sequences that can be kept.
-    public static func cutPoint(in scan: LogScan, after sequence: UInt64) throws(StorageError) -> (segment: Int, offset: Int) {
+    public static func cutPoint(in scan: LogScan, after sequence: UInt64) throws(StorageError) -> (segment: Int, offset: Int, hash: ChainHash) {
         guard sequence <= scan.lastSequence else {
             throw StorageError(.invalidArgument, "sequence \(sequence) is past the last valid event (\(scan.lastSequence))")
         }
-        if sequence == 0, !scan.segments.isEmpty { return (0, LogFormat.segmentHeaderSize) }
+        if sequence == 0, !scan.segments.isEmpty { return (0, LogFormat.segmentHeaderSize, .genesis) }
         for (i, s) in scan.segments.enumerated() {
-            if let b = s.boundaries.first(where: { $0.lastSequence == sequence }) { return (i, b.end) }
+            if let b = s.boundaries.first(where: { $0.lastSequence == sequence }) { return (i, b.end, b.hash) }
         }
         let all = scan.segments.flatMap { $0.boundaries.map(\.lastSequence) }
         let below = all.last { $0 < sequence }.map(String.init) ?? "0"
