@@ -60,19 +60,11 @@ public struct Mapping: Sendable, Equatable {
         set { (members, insertAt) = Mapping.encode(newValue) }
     }
 
+    /// The stored form of a configuration: its members merged into none (see `merge`).
     static func encode(_ configuration: JSONObject) -> ([UInt8], (UInt32, UInt32, UInt32, UInt32)) {
-        var bytes: [UInt8] = []
-        var offsets: [UInt32] = []
-        let keys = Mapping.responseKeys
-        for m in configuration.members {
-            assert(!keys.contains(m.key), "the response sets \(m.key) itself")
-            if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
-            while offsets.count < keys.count && JSONObject.less(keys[offsets.count], m.key) { offsets.append(UInt32(bytes.count)) }
-            JSON.writeKey(m.key, to: &bytes)
-            m.value.write(to: &bytes)
-        }
-        while offsets.count < keys.count { offsets.append(UInt32(bytes.count)) }
-        return (bytes, (offsets[0], offsets[1], offsets[2], offsets[3]))
+        assert(!configuration.keys.contains(where: Mapping.responseKeys.contains), "the response sets those members itself")
+        // Merging into no stored members never meets an escaped stored key.
+        return merge([], set: configuration, unset: [])!
     }
 
     /// A top-level string member of the configuration, read from the bytes without parsing them.
