@@ -27,13 +27,15 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // zlib from the system (Debian: zlib1g-dev), for CloudTrail's .json.gz trail files.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // CRC-32C with the CPU's instruction where there is one (the Swift table code is the fallback).
+        .target(name: "CCRC32C"),
         // Pure core: model, validation, state machine, projector, queries. No I/O, no clock.
         .target(name: "ESMCore"),
         // Audit views of the log: timeline text, JSONL, CSV, HTML and CloudTrail formats. Pure.
         .target(name: "ESMAudit", dependencies: ["ESMCore"]),
         // Segmented write-ahead log, record codec, CRC32C, zstd, group commit, store.
         .target(name: "ESMStorage", dependencies: [
-            "ESMCore", "CZstd", "CZlib",
+            "ESMCore", "CZstd", "CZlib", "CCRC32C",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -11,6 +11,21 @@ import Testing
         #expect(CRC32C.update(CRC32C.checksum(Array(data[0..<10])), Array(data[10...])) == CRC32C.checksum(data))
     }
 
+    /// The CPU instruction and the tables agree at every length and alignment, continued or not.
+    @Test func crc32cInstructionEqualsTables() {
+        var rng = SystemRandomNumberGenerator()
+        let data = (0..<4099).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        data.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for end in [start, start + 1, start + 7, start + 8, start + 9, start + 63, 1000, 4099] where end >= start {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                    #expect(CRC32C.update(0, slice) == CRC32C.table(0, slice))
+                    #expect(CRC32C.update(0x1234_5678, slice) == CRC32C.table(0x1234_5678, slice))
+                }
+            }
+        }
+    }
+
     @Test func zstdRoundTripsAndRefusesDamage() {
         let z = Zstd()
         let input = Array(String(repeating: "arn:aws:sqs:us-east-1:123456789012:queue ", count: 50).utf8)
