@@ -67,13 +67,13 @@ extension PostgresLog {
             INSERT INTO esm_repair (kept_through, previous_last_valid, head_hash, entry)
             VALUES (\(Int64(sequence)), \(Int64(scan.lastSequence)), \(hash), \(entryText)) RETURNING id
             """).collect().first!.decode(Int64.self)
-        try await run("""
+        _ = try await run("""
             INSERT INTO esm_record_cut SELECT \(repair), r.* FROM esm_record r WHERE (r.segment, r.start_offset) >= (\(index), \(offset))
             """)
-        try await run("DELETE FROM esm_record WHERE (segment, start_offset) >= (\(index), \(offset))")
-        try await run("INSERT INTO esm_segment_cut SELECT \(repair), s.* FROM esm_segment s WHERE s.idx > \(index)")
-        try await run("DELETE FROM esm_segment WHERE idx > \(index)")
-        try await run("""
+        _ = try await run("DELETE FROM esm_record WHERE (segment, start_offset) >= (\(index), \(offset))")
+        _ = try await run("INSERT INTO esm_segment_cut SELECT \(repair), s.* FROM esm_segment s WHERE s.idx > \(index)")
+        _ = try await run("DELETE FROM esm_segment WHERE idx > \(index)")
+        _ = try await run("""
             UPDATE esm_head SET segment = \(index), end_offset = \(offset), last_seq = \(Int64(sequence)), hash = \(hash) WHERE one_row
             """)
         // What the transaction now holds must be what was planned.
