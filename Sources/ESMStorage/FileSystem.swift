@@ -20,6 +20,11 @@ public protocol LogFile: AnyObject {
 public protocol FileSystem: Sendable {
     func list(_ directory: String) throws(StorageError) -> [String]
     func read(_ path: String) throws(StorageError) -> [UInt8]
+    /// Up to `count` bytes of a file from `offset` (fewer where the file ends).
+    func read(_ path: String, offset: Int, count: Int) throws(StorageError) -> [UInt8]
+    /// The whole file, except that the bytes in `skipped` may be left unread: their values are
+    /// unspecified, and the caller must not look at them.
+    func read(_ path: String, skipping skipped: Range<Int>) throws(StorageError) -> [UInt8]
     func exists(_ path: String) -> Bool
     /// Creates a new file; fails if it exists.
     func create(_ path: String) throws(StorageError) -> any LogFile
@@ -60,16 +65,54 @@ public struct POSIXFileSystem: FileSystem {
     }
 
     public func read(_ path: String) throws(StorageError) -> [UInt8] {
+        try read(path, offset: 0, count: nil)
+    }
+
+    public func read(_ path: String, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+        try read(path, offset: offset, count: Optional(count))
+    }
+
+    public func read(_ path: String, skipping skipped: Range<Int>) throws(StorageError) -> [UInt8] {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXFileSystem.fail("open", path) }
         defer { Glibc.close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw POSIXFileSystem.fail("fstat", path) }
         let size = Int(st.st_size)
+        var failed = false
+        // Not zero-filled first: the skipped pages are never touched, so they cost nothing.
+        var out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
+            for part in [0..<min(skipped.lowerBound, size), min(skipped.upperBound, size)..<size] where !part.isEmpty {
+                var at = part.lowerBound
+                while at < part.upperBound {
+                    let n = pread(fd, buffer.baseAddress! + at, part.upperBound - at, off_t(at))
+                    if n < 0, errno == EINTR { continue }
+                    if n <= 0 { failed = n < 0; break }
+                    at += n
+                }
+                done = at
+                if at < part.upperBound { break }
+            }
+            initialized = failed ? 0 : done
+        }
+        if failed { throw POSIXFileSystem.fail("read", path) }
+        if out.count < size { out.removeAll() ; return try read(path) }  // the file shrank meanwhile
+        return out
+    }
+
+    /// `count` nil: to the end of the file.
+    private func read(_ path: String, offset: Int, count: Int?) throws(StorageError) -> [UInt8] {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFileSystem.fail("open", path) }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw POSIXFileSystem.fail("fstat", path) }
+        let size = max(0, min(count ?? Int.max, Int(st.st_size) - offset))
         var out = [UInt8](repeating: 0, count: size)
         var done = 0
         while done < size {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(offset + done)) }
             if n < 0, errno == EINTR { continue }
             guard n >= 0 else { throw POSIXFileSystem.fail("read", path) }
             if n == 0 { break }
@@ -156,6 +199,16 @@ final class POSIXFile: LogFile {
 }
 
 extension FileSystem {
+    /// `read(path)`: what a file system without ranged reads does.
+    public func read(_ path: String, skipping skipped: Range<Int>) throws(StorageError) -> [UInt8] { try read(path) }
+
+    /// `read(path)` cut to the range: what a file system without ranged reads does.
+    public func read(_ path: String, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+        let all = try read(path)
+        guard offset < all.count else { return [] }
+        return Array(all[offset..<min(all.count, offset + count)])
+    }
+
     /// Creates `path` holding `bytes` so that a crash leaves either no file or the whole one:
     /// the bytes go to `<path>.tmp`, which is synced, renamed into place, and the folder synced.
     public func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(StorageError) {

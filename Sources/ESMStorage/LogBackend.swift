@@ -68,9 +68,11 @@ public struct LogLocation: Sendable {
     }
 
     /// A scan of the whole log (see `LogScanner.scan`), a live writer's half-written record set aside.
-    public func scan(through: UInt64? = nil, boundaries: Bool = false, visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
+    public func scan(through: UInt64? = nil, from point: SnapshotPoint? = nil, boundaries: Bool = false,
+                     visit: (Event) throws -> Void = { _ in },
+                     visitRecord: ((RecordPosition, [Event]) throws -> Void)? = nil) throws -> LogScan {
         try LogScanner(directory: directory, fileSystem: fileSystem)
-            .scan(through: through, collectBoundaries: boundaries, visit: visit)
+            .scan(through: through, from: point, collectBoundaries: boundaries, visit: visit, visitRecord: visitRecord)
             .settingAsideLiveTail(writerLive: writerLive)
     }
 }

@@ -114,8 +114,11 @@ public struct LogScanner {
     ///   - from: a snapshot to start from: reading starts at the snapshot's last record, which must
     ///     decode and chain exactly as the snapshot says (else `snapshotMismatch` says why); what
     ///     comes before it is not read.
+    ///   - visitRecord: called with each events record delivered whole (after `visit` has seen
+    ///     its events): where it is and its events.
     public func scan(through: UInt64? = nil, from point: SnapshotPoint? = nil, collectBoundaries: Bool = false,
-                     visit: (Event) throws -> Void = { _ in }) throws -> LogScan {
+                     visit: (Event) throws -> Void = { _ in },
+                     visitRecord: ((RecordPosition, [Event]) throws -> Void)? = nil) throws -> LogScan {
         var result = LogScan()
         let names = try segmentNames()
         var start = 0
@@ -134,7 +137,10 @@ public struct LogScanner {
         for (position, name) in names.enumerated() where position >= start {
             let isLast = position == names.count - 1
             let (index, nameSequence) = LogFormat.parseSegmentName(name)!
-            let bytes = try fs.read(directory + "/" + name)
+            // From a snapshot, nothing between the header and its record is looked at.
+            let bytes = try point.map { p throws(StorageError) in position == start
+                ? try fs.read(directory + "/" + name, skipping: LogFormat.segmentHeaderSize..<max(LogFormat.segmentHeaderSize, p.position.start))
+                : try fs.read(directory + "/" + name) } ?? fs.read(directory + "/" + name)
             var summary = SegmentSummary(
                 name: name, header: nil, fileSize: bytes.count, validEnd: 0, sealed: false, records: 0, events: 0,
                 firstSequence: nil, lastSequence: nil, firstTime: nil, lastTime: nil, rawBytes: 0, dictionaries: 0)
@@ -280,6 +286,7 @@ public struct LogScanner {
                                 hash: record.hash, lastSequence: expectedSequence - 1, dictionary: dictionary)
                             result.lastEvents = position
                             if collectBoundaries { summary.boundaries.append(position) }
+                            if let visitRecord, through.map({ position.lastSequence <= $0 }) ?? true { try visitRecord(position, events) }
                         }
                     }
                     summary.records += 1

@@ -4,6 +4,25 @@ import Testing
 @testable import ESMStorage
 
 @Suite struct LogTests {
+    /// Ranged reads, and a read that leaves a range out, give the file's bytes where they read.
+    @Test func readsOfPartsOfAFileGiveItsBytes() throws {
+        let dir = TempDirectory()
+        let path = dir.path + "/f"
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let fs = POSIXFileSystem()
+        #expect(try fs.read(path, offset: 9_990, count: 100) == Array(bytes[9_990...]))
+        #expect(try fs.read(path, offset: 96, count: 4) == Array(bytes[96..<100]))
+        #expect(try fs.read(path, offset: 20_000, count: 4).isEmpty)
+        for skipped in [96..<9_000, 0..<0, 96..<96, 5_000..<20_000] {
+            let read = try fs.read(path, skipping: skipped)
+            #expect(read.count == bytes.count)
+            for part in [0..<min(skipped.lowerBound, bytes.count), min(skipped.upperBound, bytes.count)..<bytes.count] {
+                #expect(read[part] == bytes[part], "\(skipped): \(part)")
+            }
+        }
+    }
+
     @Test func reopenReplaysEveryAcknowledgedEvent() async throws {
         let dir = TempDirectory()
         let shown = try await makeLog(dir, count: 20)

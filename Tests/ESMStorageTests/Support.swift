@@ -93,6 +93,8 @@ class ForwardingFileSystem: FileSystem, @unchecked Sendable {
 
     func list(_ directory: String) throws(StorageError) -> [String] { try base.list(directory) }
     func read(_ path: String) throws(StorageError) -> [UInt8] { try base.read(path) }
+    func read(_ path: String, offset: Int, count: Int) throws(StorageError) -> [UInt8] { try base.read(path, offset: offset, count: count) }
+    func read(_ path: String, skipping skipped: Range<Int>) throws(StorageError) -> [UInt8] { try base.read(path, skipping: skipped) }
     func exists(_ path: String) -> Bool { base.exists(path) }
     func create(_ path: String) throws(StorageError) -> any LogFile { wrap(try base.create(path)) }
     func open(_ path: String) throws(StorageError) -> any LogFile { wrap(try base.open(path)) }
