@@ -37,12 +37,18 @@ public struct TimelineEntry: Sendable, Equatable {
 /// Folds events into timeline entries. Pure: it keeps the state it needs to diff.
 public struct TimelineBuilder {
     private var projection = Projection()
+    private let oneMapping: Bool
 
-    public init() {}
+    /// - Parameter oneMapping: the events are those of one mapping alone, whose sequences skip
+    ///   the other mappings' events (an entry depends on its own mapping's events only).
+    public init(oneMapping: Bool = false) { self.oneMapping = oneMapping }
 
     /// The entry for the next event of the log.
     /// - Throws: `ProjectionError` when the event does not fit the log before it.
     public mutating func next(_ event: Event) throws(ProjectionError) -> TimelineEntry {
+        if oneMapping, event.sequence > projection.lastSequence {
+            projection.setPosition(lastSequence: event.sequence - 1, lastTime: projection.lastTime)
+        }
         let before = projection.mappings[event.uuid]
         try projection.apply(event)
         let after = projection.mappings[event.uuid]

@@ -18,6 +18,7 @@ extension Store {
         lastSnapshotSequence = max(lastSnapshotSequence, state.lastSequence)
         condition.unlock()
         logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
+        refreshIndex(through: position.lastSequence)
         return name
     }
 
@@ -41,6 +42,7 @@ extension Store {
             } catch {
                 logger.warning("snapshot failed", metadata: ["error": "\(error)"])
             }
+            refreshIndex(through: position.lastSequence)
             // The copy-on-write copies the live state made while the snapshot held the old one
             // are free now: give that memory back.
             held.value = nil
@@ -48,6 +50,19 @@ extension Store {
             condition.lock()
             snapshotting = false
             condition.unlock()
+        }
+    }
+
+    /// Brings the mapping index up to the durable event `through` (nil: the log's end), after a
+    /// snapshot: so a reader of one mapping's history reads at most the events since the last
+    /// snapshot in full. The index is a cache: a failure is logged and changes nothing else.
+    func refreshIndex(through: UInt64?) {
+        guard let indexed else { return }
+        do {
+            let added = try MappingIndex.refresh(dataDirectory: directory, location: indexed, through: through)
+            if added > 0 { logger.debug("mapping index written", metadata: ["index.events_added": "\(added)"]) }
+        } catch {
+            logger.warning("mapping index not written", metadata: ["error": "\(error)"])
         }
     }
 

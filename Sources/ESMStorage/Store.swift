@@ -73,6 +73,8 @@ public final class Store: @unchecked Sendable {
     var unreachable = false
     let snapshots: SnapshotStore
     let snapshotWork = DispatchGroup()
+    /// The segment files, for the mapping index kept beside them (nil on other backends).
+    let indexed: LogLocation?
 
     /// A request: what it decides, and whom to tell.
     struct Request {
@@ -116,6 +118,10 @@ public final class Store: @unchecked Sendable {
         folderLock = try DataFolder.lock(dataDirectory, fileSystem: options.fileSystem)
         snapshots = SnapshotStore(directory: SnapshotStore.directory(dataDirectory), fileSystem: options.fileSystem)
         var location = try backend.location()
+        // The index reads the log while this store appends to it.
+        var live = location
+        live.writerLive = true
+        indexed = backend is SegmentFiles ? live : nil
         // The writer now is this store: a torn tail is its own to cut, not a write under way.
         location.writerLive = false
         let loaded = try StateLoader.load(location, snapshots: snapshots, imported: .refuse, logger: logger)
@@ -199,6 +205,8 @@ public final class Store: @unchecked Sendable {
         condition.unlock()
         if snapshot, due {
             do { try self.snapshot() } catch { logger.warning("snapshot at shutdown failed", metadata: ["error": "\(error)"]) }
+        } else if snapshot {
+            refreshIndex(through: nil)
         }
         folderLock.release()
     }

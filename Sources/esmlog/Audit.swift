@@ -7,31 +7,41 @@ import Foundation
 /// Reads the log for the audit commands: once to verify it, then the entries of exactly the
 /// prefix that the first read covered, so that the sequence range and head hash an export
 /// states are those of the events in it, even while a live server appends.
-struct AuditReader {
+///
+/// One mapping's history on segment files is read through the mapping index instead (unless
+/// `walkWholeLog`): its own records, each checked, and the log after the index in full.
+final class AuditReader {
     let dataDir: String
     let log: OpenedLog
     let filter: TimelineFilter
+    let walkWholeLog: Bool
+    /// The mapping's events, once `coverage()` has read them through the index.
+    private var history: MappingHistory?
 
     /// Opens the log `folder` names (kept open while the reader lives).
-    init(folder: LogFolder, filter: TimelineFilter) throws {
+    init(folder: LogFolder, filter: TimelineFilter, walkWholeLog: Bool = false) throws {
         dataDir = folder.dataDir
         log = try folder.open()
         self.filter = filter
+        self.walkWholeLog = walkWholeLog
     }
 
     var location: LogLocation { log.location }
 
     /// What the log holds and whether it verifies, from a first pass.
     func coverage() throws -> ExportCoverage {
-        let scan = try location.scan(boundaries: true)
-        let first: UInt64 = scan.lastSequence == 0 ? 0 : 1
-        let verification = scan.problems.isEmpty ? "ok" : "\(scan.problems.count) problem(s): \(scan.problems[0])"
-        var words: [String] = []
-        if let m = filter.mapping { words.append("mapping \(m)") }
-        if let s = filter.since { words.append("since \(s)") }
-        if let u = filter.until { words.append("until \(u)") }
-        var coverage = ExportCoverage(firstSequence: first, lastSequence: scan.lastSequence, headHash: scan.headHash.hex,
-                                      verification: verification, filter: words.isEmpty ? "all events" : words.joined(separator: ", "))
+        if let mapping = filter.mapping, !walkWholeLog, log.postgres == nil {
+            let history = try MappingHistory.read(mapping, dataDirectory: dataDir, location: location)
+            self.history = history
+            if !history.walkedWholeLog { return indexedCoverage(history) }
+            return coverage(of: history.scan)
+        }
+        return coverage(of: try location.scan(boundaries: true))
+    }
+
+    private func coverage(of scan: LogScan) -> ExportCoverage {
+        var coverage = ExportCoverage(firstSequence: scan.lastSequence == 0 ? 0 : 1, lastSequence: scan.lastSequence, headHash: scan.headHash.hex,
+                                      verification: scan.problems.isEmpty ? "ok" : AuditReader.problems(scan.problems), filter: filterWords)
         let checkpoints = (try? CheckpointFile.read(CheckpointFile.path(dataDir))) ?? []
         if let c = CheckpointFile.newest(checkpoints, in: scan, through: scan.lastSequence) {
             coverage.checkpoint = ExportCoverage.CheckpointNote(sequence: c.sequence, time: c.time.description,
@@ -40,13 +50,33 @@ struct AuditReader {
         return coverage
     }
 
+    /// What a read through the index checked, and what it did not: the chain before the index's
+    /// last record is not walked, so it says so instead of "ok" (and states no checkpoint).
+    private func indexedCoverage(_ h: MappingHistory) -> ExportCoverage {
+        let problems = h.problems + h.scan.problems
+        let checked = "this mapping's \(h.recordsChecked) record(s) through sequence \(h.indexedThrough) checked through the mapping index"
+            + " (checksum and chain link), and every record after it; the chain before it was not walked (esmlog verify, or --verify, walks it)"
+        return ExportCoverage(firstSequence: h.scan.lastSequence == 0 ? 0 : 1, lastSequence: h.scan.lastSequence, headHash: h.scan.headHash.hex,
+                              verification: problems.isEmpty ? checked : AuditReader.problems(problems) + "; " + checked, filter: filterWords)
+    }
+
+    static func problems(_ p: [LogProblem]) -> String { "\(p.count) problem(s): \(p[0])" }
+
+    private var filterWords: String {
+        var words: [String] = []
+        if let m = filter.mapping { words.append("mapping \(m)") }
+        if let s = filter.since { words.append("since \(s)") }
+        if let u = filter.until { words.append("until \(u)") }
+        return words.isEmpty ? "all events" : words.joined(separator: ", ")
+    }
+
     /// Calls `emit` with every entry the filter selects among the events `coverage` covers, in
     /// log order.
     func entries(of coverage: ExportCoverage, _ emit: (TimelineEntry) throws -> Void) throws {
-        var builder = TimelineBuilder()
+        var builder = TimelineBuilder(oneMapping: history != nil)
         let progress = Progress()
         var imported: [Event] = []
-        _ = try location.scan(through: coverage.lastSequence) { event in
+        func next(_ event: Event) throws {
             if HistoryOrder.isImported(event) {
                 imported.append(event)
                 return
@@ -54,6 +84,11 @@ struct AuditReader {
             let entry = try builder.next(event)
             progress.step(event.sequence)
             if filter.includes(event) { try emit(entry) }
+        }
+        if let history {
+            for event in history.events { try next(event) }
+        } else {
+            _ = try location.scan(through: coverage.lastSequence, visit: next)
         }
         // Imported history is told in event-time order; each entry keeps its log sequence.
         for (event, original) in HistoryOrder.ordered(imported) {
@@ -146,13 +181,15 @@ struct Timeline: ParsableCommand {
     @OptionGroup var period: Period
     @Option(help: "Output format: text or json.")
     var format: String = "text"
+    @Flag(help: "With a UUID: walk and check the whole log first, as verify does, instead of reading the mapping's own records through the mapping index.")
+    var verify = false
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
     }
 
     func run() throws {
-        let reader = try AuditReader(folder: folder, filter: try period.filter(mapping: uuid))
+        let reader = try AuditReader(folder: folder, filter: try period.filter(mapping: uuid), walkWholeLog: verify)
         let coverage = try reader.coverage()
         let out = try Output(path: nil)
         if format == "json" {
@@ -179,6 +216,8 @@ struct Export: ParsableCommand {
     @OptionGroup var period: Period
     @Option(help: "Only this mapping's events.")
     var mapping: String?
+    @Flag(help: "With --mapping: walk and check the whole log first, as verify does, instead of reading the mapping's own records through the mapping index.")
+    var verify = false
     @Option(help: "Write here instead of stdout.")
     var output: String?
 
@@ -189,7 +228,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let reader = try AuditReader(folder: folder, filter: try period.filter(mapping: mapping))
+        let reader = try AuditReader(folder: folder, filter: try period.filter(mapping: mapping), walkWholeLog: verify)
         let coverage = try reader.coverage()
         let out = try Output(path: output)
         switch format {

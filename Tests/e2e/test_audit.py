@@ -3,7 +3,9 @@ import csv
 import datetime
 import io
 import json
+import os
 import re
+import shutil
 import time
 
 import pytest
@@ -94,6 +96,57 @@ def test_export_jsonl_is_one_event_per_line_after_its_coverage(history):
     assert lines[0]["Filter"] == f"mapping {history['uuid']}"
     assert all(l["RecordType"] == "Event" and l["UUID"] == history["uuid"] for l in lines[1:])
     assert len(lines) - 1 == 12
+
+
+def without_coverage(command, out):
+    """What a command printed after the coverage it states, and that coverage's verification."""
+    if command == ["timeline", "--format", "json"]:
+        doc = json.loads(out)
+        return doc["Events"], doc["Coverage"]["Verification"], doc["Coverage"]["HeadHash"]
+    lines = out.splitlines()
+    if command[:3] == ["export", "--format", "jsonl"]:
+        first = json.loads(lines[0])
+        return lines[1:], first["Verification"], first["HeadHash"]
+    said = lines[0].split("verification: ")[1].split(", filter: ")[0]  # csv states its filter after it
+    return lines[1:], said, re.search(r"head hash (\w+)", lines[0]).group(1)
+
+
+@pytest.mark.parametrize("command", [["timeline"], ["timeline", "--format", "json"], ["export", "--format", "jsonl"],
+                                     ["export", "--format", "csv"], ["export", "--format", "cloudtrail"]])
+def test_one_mappings_history_through_the_index_is_what_walking_the_whole_log_says(history, command, tmp_path):
+    data = str(tmp_path / "data")
+    shutil.copytree(history["dir"], data)
+    index = os.path.join(data, "index", "mappings.idx")
+    assert os.path.exists(index), "the server did not leave the mapping index at shutdown"
+
+    def read(uuid, *extra):
+        args = command[:1] + ["--data-dir", data] + command[1:] + (["--mapping", uuid] if command[0] == "export" else [uuid])
+        return run_cli(*args, *extra).stdout
+
+    for uuid in (history["uuid"], history["other"]):
+        if command[-1] == "cloudtrail":
+            fast, walked = json.loads(read(uuid)), json.loads(read(uuid, "--verify"))
+            assert fast["Records"] == walked["Records"] and len(fast["Records"]) >= 2
+            assert walked["EsmlogExport"]["Verification"] == "ok"
+            assert "not walked" in fast["EsmlogExport"]["Verification"]
+            continue
+        events, said, head = without_coverage(command, read(uuid))
+        walked_events, walked_said, walked_head = without_coverage(command, read(uuid, "--verify"))
+        assert events == walked_events and len(events) >= 2
+        assert head == walked_head == head_hash(data)
+        assert walked_said == "ok"
+        assert "the chain before it was not walked" in said and "checked through the mapping index" in said
+
+    # A damaged index is not used: the log is walked (and says so), and the index written again.
+    with open(index, "r+b") as f:
+        f.seek(200)
+        byte = f.read(1)
+        f.seek(200)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    if command[-1] != "cloudtrail":
+        events, said, _ = without_coverage(command, read(history["uuid"]))
+        assert said == "ok" and events == without_coverage(command, read(history["uuid"], "--verify"))[0]
+        assert "not walked" in without_coverage(command, read(history["uuid"]))[1]
 
 
 def test_export_csv_has_a_row_per_changed_field_and_quotes_properly(history, tmp_path):
