@@ -109,16 +109,20 @@ public struct POSIXFileSystem: FileSystem {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw POSIXFileSystem.fail("fstat", path) }
         let size = max(0, min(count ?? Int.max, Int(st.st_size) - offset))
-        var out = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(offset + done)) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw POSIXFileSystem.fail("read", path) }
-            if n == 0 { break }
-            done += n
+        var failed = false
+        // Read straight into the array's storage: zero-filling it first costs as much as the copy.
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
+            while done < size {
+                let n = pread(fd, buffer.baseAddress! + done, size - done, off_t(offset + done))
+                if n < 0, errno == EINTR { continue }
+                if n < 0 { failed = true }
+                if n <= 0 { break }
+                done += n
+            }
+            initialized = done
         }
-        if done < size { out.removeLast(size - done) }
+        if failed { throw POSIXFileSystem.fail("read", path) }
         return out
     }
 
@@ -246,5 +250,40 @@ extension FileSystem {
         try f.sync()
         f.close()
         return bytes.count - offset
+    }
+}
+
+/// A file's bytes in memory, read-only: mapped from the file, or a copy. Only for files that are
+/// replaced by rename, never changed in place (a mapped file cut short under its reader would
+/// fault).
+public final class FileBytes: @unchecked Sendable {  // immutable after init
+    public let bytes: UnsafeRawBufferPointer
+    private let mapped: Bool
+
+    /// Maps the file at `path`; nil when it cannot be opened or mapped, or is empty.
+    public init?(mapping path: String) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size > 0 else { return nil }
+        guard let p = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+        bytes = UnsafeRawBufferPointer(start: p, count: Int(st.st_size))
+        mapped = true
+    }
+
+    public init(copying array: [UInt8]) {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: array.count, alignment: 8)
+        array.withUnsafeBytes { copy.copyMemory(from: $0) }
+        bytes = UnsafeRawBufferPointer(copy)
+        mapped = false
+    }
+
+    deinit {
+        if mapped {
+            munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+        } else {
+            bytes.deallocate()
+        }
     }
 }

@@ -87,7 +87,9 @@ extension MappingIndex {
     static func load(_ dataDirectory: String, _ fs: any FileSystem) -> MappingIndexFile? {
         let path = path(dataDirectory)
         guard fs.exists(path) else { return nil }
-        return (try? fs.read(path)).flatMap(MappingIndexFile.init)
+        // Mapped rather than read: a lookup touches a few pages besides the checksum's pass.
+        let bytes = fs is POSIXFileSystem ? FileBytes(mapping: path) : (try? fs.read(path)).map(FileBytes.init(copying:))
+        return bytes.flatMap(MappingIndexFile.init)
     }
 
     /// Writes the index of `file` with the records of `tail` (those after its point) added.

@@ -3,7 +3,9 @@ import ESMCore
 /// An index file as read: looked up in place (a binary search over its sorted mappings), so that
 /// one lookup costs what its own records cost, not a decoding of the whole file.
 public struct MappingIndexFile {
-    let bytes: [UInt8]
+    /// The file's bytes, mapped (or copied) into memory and kept there as long as this value lives.
+    let storage: FileBytes
+    var bytes: UnsafeRawBufferPointer { storage.bytes }
     let dictionaryRanges: [Range<Int>]
     let recordsAt: Int, mappingsAt: Int, keysAt: Int, postingsAt: Int
     let recordCount: Int, mappingCount: Int
@@ -16,14 +18,14 @@ public struct MappingIndexFile {
         var dictionaries: [Int: ZstdDictionary] = [:]
     }
 
-    /// - Returns: nil when `bytes` is not a whole index file of this version (a reader then
+    /// - Returns: nil when the bytes are not a whole index file of this version (a reader then
     ///   rebuilds it from the log).
-    public init?(_ bytes: [UInt8]) {
+    public init?(_ storage: FileBytes) {
+        let bytes = storage.bytes
         let h = MappingIndex.headerSize
         guard bytes.count >= h + 4, bytes.starts(with: MappingIndex.magic),
             bytes.readLE(UInt16.self, at: 8) == MappingIndex.version,
-            bytes.withUnsafeBytes({ CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - 4)])) })
-                == bytes.readLE(UInt32.self, at: bytes.count - 4)
+            CRC32C.update(0, UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - 4)])) == bytes.readLE(UInt32.self, at: bytes.count - 4)
         else { return nil }
         let dictionaries = Int(bytes.readLE(UInt32.self, at: 12)), records = Int(bytes.readLE(UInt32.self, at: 16))
         let mappings = Int(bytes.readLE(UInt32.self, at: 20)), postings = Int(bytes.readLE(UInt32.self, at: 24))
@@ -45,7 +47,7 @@ public struct MappingIndexFile {
         guard postingsAt + postings * 4 + 4 == bytes.count else { return nil }
         recordCount = records
         mappingCount = mappings
-        self.bytes = bytes
+        self.storage = storage
         made = Made()
         let sequence = bytes.readLE(UInt64.self, at: 56)
         if sequence == 0 {
@@ -67,7 +69,7 @@ public struct MappingIndexFile {
         }
     }
 
-    static func make(_ bytes: [UInt8], _ range: Range<Int>) -> ZstdDictionary? { ZstdDictionary(Array(bytes[range])) }
+    static func make(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> ZstdDictionary? { ZstdDictionary(Array(bytes[range])) }
 
     /// The dictionary a record needs; nil when it needs none. Throws when the file's dictionary is
     /// not one.
@@ -91,7 +93,7 @@ public struct MappingIndexFile {
             dictionary: bytes.readLE(Int32.self, at: at + 20))
     }
 
-    private func key(_ m: Int) -> ArraySlice<UInt8> {
+    private func key(_ m: Int) -> Slice<UnsafeRawBufferPointer> {
         let at = mappingsAt + m * MappingIndex.mappingEntrySize
         let offset = keysAt + Int(bytes.readLE(UInt32.self, at: at)), n = Int(bytes.readLE(UInt32.self, at: at + 4))
         return bytes[offset..<min(offset + n, postingsAt)]
