@@ -89,8 +89,8 @@ public struct LogScan: Sendable {
 public struct LogScanner {
     public let directory: String
     let fs: any FileSystem
-    /// Segments of at least this size are read ahead on every core (`RecordLookahead`); the
-    /// tests set it to 0 to compare both ways on small logs.
+    /// Segments with at least this many bytes left to read are read ahead on every core
+    /// (`RecordLookahead`); the tests set it to 0 to compare both ways on small logs.
     var readAheadBytesMin = RecordLookahead.segmentBytesMin
 
     public init(directory: String, fileSystem: any FileSystem = POSIXFileSystem()) {
@@ -209,7 +209,7 @@ public struct LogScanner {
             var dictionaryTag: Int? = dictionary == nil ? nil : RecordLookahead.initialDictionary
             var offset = resumeAt ?? LogFormat.segmentHeaderSize
             summary.validEnd = offset
-            let ahead = bytes.count >= readAheadBytesMin
+            let ahead = bytes.count - offset >= readAheadBytesMin
                 ? RecordLookahead(bytes: bytes, salt: header.salt, segmentFirstSequence: header.firstSequence, from: offset, dictionary: dictionary)
                 : nil
             defer { ahead?.finish() }

@@ -32,7 +32,8 @@ final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded 
     private let workers = DispatchGroup()
     /// Records read ahead of the scanner at most: bounds the memory of parsed events.
     static let window = 64
-    /// Smaller segments are read by the scanner alone: threads would cost more than they save.
+    /// Less of a segment than this is read by the scanner alone: threads would cost more than
+    /// they save (a scan that resumes near the end of a segment, after a snapshot or an index).
     static let segmentBytesMin = 1 << 20
     /// The tag of the dictionary the scan starts with (a snapshot's).
     static let initialDictionary = -1
