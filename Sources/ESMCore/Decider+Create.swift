@@ -1,11 +1,29 @@
 /// CreateEventSourceMapping: the request checked and the configuration built, then decided
 /// against the state.
 extension Decider {
-    /// Decides CreateEventSourceMapping.
+    /// A create request checked and turned into its change: everything a create decides that
+    /// does not depend on the state, so a server can do it before taking the store's lock.
+    public struct PreparedCreate: Sendable {
+        let uuid: String
+        let request: JSONObject
+        let kind: SourceKind
+        let functionText: String
+        let functionArn: String
+        let change: Change
+    }
+
+    /// Decides CreateEventSourceMapping: `prepareCreate`, then `create(_:context:state:)`.
     /// - Parameters:
     ///   - body: the parsed request body.
     ///   - uuid: the new mapping's UUID, made by the caller (the core has no randomness).
     public static func create(body: JSON, uuid: String, context: CommandContext, state: some MappingLookup) -> Result<Decision, AWSError> {
+        prepareCreate(body: body, uuid: uuid, context: context).flatMap { create($0, context: context, state: state) }
+    }
+
+    /// The checks of a create that need no state (its shape and every rule of its members) and
+    /// the configuration it makes. Every refusal of a create but a duplicate comes from here, in
+    /// the order AWS gives them; the time of `context` is not used.
+    public static func prepareCreate(body: JSON, uuid: String, context: CommandContext) -> Result<PreparedCreate, AWSError> {
         let request: JSONObject
         switch checkShape(body, RequestShapes.create, required: ["FunctionName"]) {
         case .success(let r): request = r
@@ -32,9 +50,6 @@ extension Decider {
         }
         if let e = checkCommonRules(request, kind: kind) { return .failure(e) }
         if let tags = request["Tags"]?.objectValue, let e = checkTagRules(tags, total: tags.count) { return .failure(e) }
-        if let e = duplicate(of: request, kind: kind, functionText: functionText, functionArn: function.arn, excluding: nil, state: state) {
-            return .failure(e)
-        }
 
         var configuration = kind.defaults
         for member in request where copiedOnCreate.contains(member.key) {
@@ -49,7 +64,16 @@ extension Decider {
         let change = Change.created(
             configuration: configuration, enabled: enabled, state: enabled ? .creating : .disabled,
             reason: kind.userReason, tags: request["Tags"]?.objectValue ?? JSONObject(), request: request)
-        return .success(Decision(uuid: uuid, time: context.time, actor: context.actor, change: change))
+        return .success(PreparedCreate(uuid: uuid, request: request, kind: kind, functionText: functionText, functionArn: function.arn, change: change))
+    }
+
+    /// Decides a prepared create against the state: refused only when its function and source
+    /// already have a mapping.
+    public static func create(_ p: PreparedCreate, context: CommandContext, state: some MappingLookup) -> Result<Decision, AWSError> {
+        if let e = duplicate(of: p.request, kind: p.kind, functionText: p.functionText, functionArn: p.functionArn, excluding: nil, state: state) {
+            return .failure(e)
+        }
+        return .success(Decision(uuid: p.uuid, time: context.time, actor: context.actor, change: p.change))
     }
 
     /// The Kafka configs: MSK's, then the self-managed one's.

@@ -1,12 +1,18 @@
 /// UpdateEventSourceMapping.
 extension Decider {
-    /// Decides UpdateEventSourceMapping.
+    /// Decides UpdateEventSourceMapping: `updateRequest`, then `update(uuid:request:context:state:)`.
     public static func update(uuid: String, body: JSON, context: CommandContext, state: some MappingLookup) -> Result<Decision, AWSError> {
-        let request: JSONObject
-        switch checkShape(body, RequestShapes.update, required: []) {
-        case .success(let r): request = r
-        case .failure(let e): return .failure(e)
-        }
+        updateRequest(body).flatMap { update(uuid: uuid, request: $0, context: context, state: state) }
+    }
+
+    /// The request's shape, checked before anything else and without the state (so a server can
+    /// check it before taking the store's lock); the request as validated.
+    public static func updateRequest(_ body: JSON) -> Result<JSONObject, AWSError> {
+        checkShape(body, RequestShapes.update, required: [])
+    }
+
+    /// Decides an update whose shape `updateRequest` has checked.
+    public static func update(uuid: String, request: JSONObject, context: CommandContext, state: some MappingLookup) -> Result<Decision, AWSError> {
         guard let mapping = state.mapping(uuid) else { return .failure(.notFound) }
         guard !mapping.state.isTransitional else {
             return .failure(.inUse("Cannot update the event source mapping because it is in use."))

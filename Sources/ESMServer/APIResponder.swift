@@ -179,8 +179,11 @@ public struct APIResponder: HTTPResponder {
         let json = try APIResponder.parse(body)
         let uuid = UUID().uuidString.lowercased()
         let context = caller.context
-        let mapping = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
-            Decider.create(body: json, uuid: uuid, context: context(time), state: caller.view(view)).map { Optional($0) }
+        let now = WallClock.now()
+        // Checked before the store's lock is taken: only the duplicate check needs the state.
+        let prepared = try Decider.prepareCreate(body: json, uuid: uuid, context: context(now)).get()
+        let mapping = try await store.perform(uuid: uuid, now: now) { view, time in
+            Decider.create(prepared, context: context(time), state: caller.view(view)).map { Optional($0) }
         }
         return APIResponder.mapping(mapping, status: 202, requestId: caller.actor.requestId)
     }
@@ -193,8 +196,9 @@ public struct APIResponder: HTTPResponder {
     func update(_ uuid: String, body: ByteBuffer, caller: Caller) async throws -> Response {
         let json = try APIResponder.parse(body)
         let context = caller.context
+        let request = try Decider.updateRequest(json).get()  // before the store's lock
         let mapping = try await store.perform(uuid: uuid, now: WallClock.now()) { view, time in
-            Decider.update(uuid: uuid, body: json, context: context(time), state: caller.view(view)).map { Optional($0) }
+            Decider.update(uuid: uuid, request: request, context: context(time), state: caller.view(view)).map { Optional($0) }
         }
         guard let mapping else { throw AWSError.notFound }
         return APIResponder.mapping(mapping, status: 202, requestId: caller.actor.requestId)
