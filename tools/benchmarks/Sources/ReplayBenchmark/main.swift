@@ -68,7 +68,9 @@ func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.
 func percentile(_ v: [Double], _ p: Double) -> Double { v.sorted()[min(v.count - 1, Int(Double(v.count) * p))] }
 
 /// Writes a log of `events` events into `dir`.
-func makeLog(_ dir: String, events: Int) throws {
+/// - Returns: the mappings' UUIDs, in creation order.
+@discardableResult
+func makeLog(_ dir: String, events: Int) throws -> [String] {
     let scan = try LogScanner(directory: Store.logDirectory(dir)).scan()
     let writer = try LogWriter(directory: Store.logDirectory(dir), scan: scan, segmentSizeBytes: 64 << 20, sync: .none, logger: logger)
     var p = Projection()
@@ -111,25 +113,27 @@ func makeLog(_ dir: String, events: Int) throws {
     }
     if !pending.isEmpty { try writer.append(pending) }
     writer.close()
+    return ids
 }
 
 // Command mode: `esmlog verify` and `esmlog replay` as whole commands on a log of N events,
 // against the floor of reading the same files (read, CRC-32C and decompress every record, on one
-// core and on all):
+// core and on all); then one mapping's history (`timeline UUID`, `export --mapping UUID`) through
+// the mapping index, the first read that builds it, and the same timeline walking the whole log:
 //
 //     swift run -c release --package-path tools/benchmarks ReplayBenchmark --commands 1000000 .build/release/esmlog
 if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--commands" {
     let events = Int(CommandLine.arguments[2])!
     let binary = CommandLine.arguments[3]
     let dir = NSTemporaryDirectory() + "esmlog-commands-" + UUID().uuidString
-    try makeLog(dir, events: events)
+    let ids = try makeLog(dir, events: events)
     let wal = Store.logDirectory(dir)
     let files = try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(LogFormat.segmentSuffix) }.sorted()
     let bytes = try files.reduce(0) { $0 + (try POSIXFileSystem().read(wal + "/" + $1)).count }
     print("whole commands on \(events) events (\(bytes / 1024) KiB in \(files.count) segments), \(ProcessInfo.processInfo.activeProcessorCount) cores, best of 3")
-    func best(_ body: () throws -> Void) rethrows -> Double {
+    func best(_ runs: Int = 3, _ body: () throws -> Void) rethrows -> Double {
         var times: [Double] = []
-        for _ in 0..<3 {
+        for _ in 0..<runs {
             let t = ContinuousClock.now
             try body()
             times.append(seconds(ContinuousClock.now - t))
@@ -139,16 +143,8 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--commands" {
     // The floor: what any reader must do with the bytes, without checking links or parsing events.
     let one = try best { _ = try readFloor(wal, files: files, workers: 1) }
     let all = try best { _ = try readFloor(wal, files: files, workers: ProcessInfo.processInfo.activeProcessorCount) }
-    func command(_ arguments: [String]) throws -> Double {
-        try best {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = arguments
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            precondition(p.terminationStatus == 0, "\(arguments) failed")
-        }
+    func command(_ arguments: [String], runs: Int = 3) throws -> Double {
+        try best(runs) { precondition(run(binary, arguments) == 0, "\(arguments) failed") }
     }
     let verify = try command(["verify", "--data-dir", dir])
     let replay = try command(["replay", "--data-dir", dir])
@@ -159,8 +155,37 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--commands" {
     line("floor, all cores", all)
     line("esmlog verify", verify)
     line("esmlog replay", replay)
+    // One mapping, from the middle of the log: about ten events in as many records.
+    let id = ids[ids.count / 2]
+    let build = try command(["timeline", "--data-dir", dir, id], runs: 1)
+    let timeline = try command(["timeline", "--data-dir", dir, id])
+    let export = try command(["export", "--format", "jsonl", "--data-dir", dir, "--mapping", id])
+    let walked = try command(["timeline", "--data-dir", dir, id, "--verify"], runs: 1)
+    let index = (try? FileManager.default.attributesOfItem(atPath: MappingIndex.path(dir))[.size] as? Int) ?? 0
+    print("  one mapping's history (\(id)), mapping index of \(index / 1024) KiB:")
+    print("    esmlog timeline UUID, no index yet (walks the log, writes the index): \(String(format: "%.3f", build)) s")
+    print("    esmlog timeline UUID: \(String(format: "%.1f", timeline * 1000)) ms")
+    print("    esmlog export --format jsonl --mapping UUID: \(String(format: "%.1f", export * 1000)) ms")
+    print("    esmlog timeline UUID --verify (walks the whole log, as before the index): \(String(format: "%.3f", walked)) s, once")
     if ProcessInfo.processInfo.environment["ESMLOG_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) } else { print("kept \(dir)") }
     exit(0)
+}
+
+/// Runs `binary` with `arguments`, its output to /dev/null, and waits for it with waitpid.
+/// (Foundation's `Process.waitUntilExit` polls every 50 ms on Linux, which is the whole time of a
+/// command that answers in tens of milliseconds.)
+func run(_ binary: String, _ arguments: [String]) -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+    return (status >> 8) & 0xFF
 }
 
 /// Reads every record of the segments, checks its CRC-32C and decompresses its body, with
