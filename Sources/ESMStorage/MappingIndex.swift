@@ -101,12 +101,12 @@ extension MappingIndex {
     }
 
     /// Brings the index of `dataDirectory` up to event `through` of the log (the whole log when
-    /// nil): the records after the one it ends with are added, or, when the log no longer holds
-    /// that record as the index says, it is built again from the whole log. Written only when it
-    /// changed and the log read has no problem.
-    /// - Returns: the number of events added (all of them when it was built again).
+    /// nil): the records after the one it ends with are added, or, when there is no index the log
+    /// agrees with, it is built from the whole log (unless `extendOnly`: then nothing is done).
+    /// Written only when it changed and the log read has no problem.
+    /// - Returns: the number of events added (all of them when it was built).
     @discardableResult
-    public static func refresh(dataDirectory: String, location: LogLocation, through: UInt64? = nil) throws -> Int {
+    public static func refresh(dataDirectory: String, location: LogLocation, through: UInt64? = nil, extendOnly: Bool = false) throws -> Int {
         let fs = location.fileSystem
         if let file = load(dataDirectory, fs), let point = file.point, point.sequence <= through ?? .max {
             var tail: [(RecordPosition, [Event])] = []
@@ -117,6 +117,7 @@ extension MappingIndex {
                 return tail.reduce(0) { $0 + $1.1.count }
             }
         }
+        guard !extendOnly else { return 0 }
         var index = MappingIndex()
         var added = 0
         let scan = try location.scan(through: through, visitRecord: { position, events in

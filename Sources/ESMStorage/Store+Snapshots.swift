@@ -18,7 +18,6 @@ extension Store {
         lastSnapshotSequence = max(lastSnapshotSequence, state.lastSequence)
         condition.unlock()
         logger.info("snapshot written", metadata: ["snapshot": "\(name)", "snapshot.sequence": "\(state.lastSequence)"])
-        refreshIndex(through: position.lastSequence)
         return name
     }
 
@@ -54,12 +53,15 @@ extension Store {
     }
 
     /// Brings the mapping index up to the durable event `through` (nil: the log's end), after a
-    /// snapshot: so a reader of one mapping's history reads at most the events since the last
-    /// snapshot in full. The index is a cache: a failure is logged and changes nothing else.
+    /// background snapshot and at shutdown: so a reader of one mapping's history reads at most
+    /// the events since the last snapshot in full. Only an index the log agrees with is extended;
+    /// a missing or stale one is left to the next reader, which builds it (a walk of the whole
+    /// log is no work for a server under load). The index is a cache: a failure is logged and
+    /// changes nothing else.
     func refreshIndex(through: UInt64?) {
         guard let indexed else { return }
         do {
-            let added = try MappingIndex.refresh(dataDirectory: directory, location: indexed, through: through)
+            let added = try MappingIndex.refresh(dataDirectory: directory, location: indexed, through: through, extendOnly: true)
             if added > 0 { logger.debug("mapping index written", metadata: ["index.events_added": "\(added)"]) }
         } catch {
             logger.warning("mapping index not written", metadata: ["error": "\(error)"])

@@ -201,13 +201,13 @@ public final class Store: @unchecked Sendable {
     public func close(snapshot: Bool) {
         stopWriting()
         condition.lock()
-        let due = projection.lastSequence > lastSnapshotSequence && durablePosition != nil && writesRefused == nil
+        let healthy = writesRefused == nil
+        let due = projection.lastSequence > lastSnapshotSequence && durablePosition != nil && healthy
         condition.unlock()
         if snapshot, due {
             do { try self.snapshot() } catch { logger.warning("snapshot at shutdown failed", metadata: ["error": "\(error)"]) }
-        } else if snapshot {
-            refreshIndex(through: nil)
         }
+        if snapshot, healthy { refreshIndex(through: nil) }
         folderLock.release()
     }
 

@@ -169,19 +169,30 @@ import Testing
     @Test func theStoreKeepsTheIndexCurrentWithItsSnapshots() async throws {
         let dir = TempDirectory()
         try await makeHistory(dir, snapshotEvery: 200)
+        // A store never walks the whole log for the index: with none, it writes none.
+        #expect(MappingIndex.load(dir.path, POSIXFileSystem()) == nil)
         let loc = try location(dir)
-        let file = try #require(MappingIndex.load(dir.path, POSIXFileSystem()))
-        // The background snapshots brought it up to one of theirs.
-        let snapshots = try SnapshotStore(directory: SnapshotStore.directory(dir.path)).list().map(\.sequence)
-        #expect(snapshots.contains(file.point!.sequence))
+        _ = try MappingHistory.read(uuid(1), dataDirectory: dir.path, location: loc)  // a reader builds it
+        let built = try #require(MappingIndex.load(dir.path, POSIXFileSystem())?.point?.sequence)
 
-        // A store closed with a snapshot leaves it at the log's end.
-        let store = try openStore(dir, segmentSizeBytes: 64 << 10)
-        try await store.create(9_001, at: 1_950_000_000_000)
+        // The background snapshots extend it to one of theirs.
+        var options = StoreOptions()
+        options.segmentSizeBytes = 64 << 10
+        options.snapshotEveryEvents = 50
+        let store = try Store(dataDirectory: dir.path, options: options, logger: quietLogger)
+        for n in 1...60 { try await store.create(8_000 + n, at: 1_950_000_000_000 + Int64(n)) }
+        store.snapshotWork.wait()
+        let extended = try #require(MappingIndex.load(dir.path, POSIXFileSystem())?.point?.sequence)
+        let snapshots = try SnapshotStore(directory: SnapshotStore.directory(dir.path)).list().map(\.sequence)
+        #expect(extended > built && snapshots.contains(extended))
+
+        // Closed with a snapshot, it leaves the index at the log's end.
+        try await store.create(9_001, at: 1_960_000_000_000)
         store.close(snapshot: true)
         let head = try LogScanner(directory: dir.wal).scan().lastSequence
         #expect(MappingIndex.load(dir.path, POSIXFileSystem())?.point?.sequence == head)
         let h = try MappingHistory.read(uuid(9_001), dataDirectory: dir.path, location: loc)
         #expect(h.indexedThrough == head && h.recordsChecked == 1 && h.events.count == 1)
+        #expect(try MappingHistory.read(uuid(8_030), dataDirectory: dir.path, location: loc).events == (try wholeLog(dir))[uuid(8_030)])
     }
 }

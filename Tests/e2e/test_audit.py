@@ -117,12 +117,18 @@ def test_one_mappings_history_through_the_index_is_what_walking_the_whole_log_sa
     data = str(tmp_path / "data")
     shutil.copytree(history["dir"], data)
     index = os.path.join(data, "index", "mappings.idx")
-    assert os.path.exists(index), "the server did not leave the mapping index at shutdown"
+    if os.path.exists(index):  # made by an earlier test's read of the same folder
+        os.remove(index)
 
     def read(uuid, *extra):
         args = command[:1] + ["--data-dir", data] + command[1:] + (["--mapping", uuid] if command[0] == "export" else [uuid])
         return run_cli(*args, *extra).stdout
 
+    # The first read walks the whole log (and says so) and writes the index; the next ones use it.
+    first = read(history["uuid"])
+    assert os.path.exists(index)
+    if command[-1] != "cloudtrail":
+        assert without_coverage(command, first)[1] == "ok"
     for uuid in (history["uuid"], history["other"]):
         if command[-1] == "cloudtrail":
             fast, walked = json.loads(read(uuid)), json.loads(read(uuid, "--verify"))
