@@ -113,6 +113,16 @@ public struct SnapshotStore: Sendable {
         return name
     }
 
+    /// The time of a snapshot's last event, from its header alone; nil when the header is not a
+    /// whole snapshot header (the snapshot would then be skipped when loaded).
+    public func time(of name: String) -> EventTime? {
+        guard let h = try? fs.read(directory + "/" + name, offset: 0, count: SnapshotStore.headerSize),
+            h.count == SnapshotStore.headerSize, Array(h[0..<8]) == SnapshotStore.magic,
+            CRC32C.checksum(Array(h[0..<156])) == h.readLE(UInt32.self, at: 156)
+        else { return nil }
+        return EventTime(milliseconds: h.readLE(Int64.self, at: 24))
+    }
+
     /// Reads and checks a snapshot.
     /// - Throws: `StorageError(.corruption)` saying what is wrong with it.
     public func load(_ name: String) throws(StorageError) -> (projection: Projection, point: SnapshotPoint) {

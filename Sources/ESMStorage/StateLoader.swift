@@ -23,6 +23,17 @@ public enum StateLoader {
             }
         }
 
+        /// Whether a snapshot can be a start for this point, from its name and header alone: a
+        /// snapshot is loaded whole only when it can. (Loading is most of a start-up; time travel
+        /// to an early point used to load every later snapshot first.)
+        func mayAdmit(_ candidate: (name: String, sequence: UInt64), _ snapshots: SnapshotStore) -> Bool {
+            switch self {
+            case .sequence(let s): candidate.sequence <= s
+            case .time(let t): snapshots.time(of: candidate.name).map { $0 <= t } ?? true  // a bad header fails at its load
+            case .head: true
+            }
+        }
+
         func isPast(_ e: Event) -> Bool {
             switch self {
             case .sequence(let s): e.sequence > s
@@ -88,7 +99,7 @@ public enum StateLoader {
             }
         }
         var loaded: Loaded?
-        for candidate in (try? snapshots.list()) ?? [] {
+        for candidate in (try? snapshots.list()) ?? [] where point.mayAdmit(candidate, snapshots) {
             let snapshot: (projection: Projection, point: SnapshotPoint)
             do { snapshot = try snapshots.load(candidate.name) } catch {
                 logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(error)"])

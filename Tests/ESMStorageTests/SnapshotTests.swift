@@ -91,6 +91,39 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
         #expect(try POSIXFileSystem().read(now.directory + "/" + name).readLE(UInt16.self, at: 8) == SnapshotStore.version && SnapshotStore.version == 2)
     }
 
+    /// Time travel loads whole only the snapshot it starts from: later ones are passed over by
+    /// their name (a sequence) or their header (a time).
+    @Test(arguments: ["sequence", "time"])
+    func timeTravelLoadsOnlyTheSnapshotItStartsFrom(_ by: String) async throws {
+        let dir = TempDirectory()
+        let store = try openStore(dir, logger: quietLogger, snapshotEvery: 0, segmentSizeBytes: 4096)
+        var times: [UInt64: EventTime] = [:]
+        for i in 1...40 {
+            try await store.create(i, at: 1_700_000_000_000 + Int64(i) * 1000)
+            if i % 10 == 0 {
+                try store.snapshot()
+                times[UInt64(i)] = EventTime(milliseconds: 1_700_000_000_000 + Int64(i) * 1000)
+            }
+        }
+        store.close()
+        final class Counting: ForwardingFileSystem, @unchecked Sendable {
+            let lock = NSLock()
+            var whole: [String] = []
+            override func read(_ path: String) throws(StorageError) -> [UInt8] {
+                if path.hasSuffix(SnapshotStore.suffix) { lock.withLock { whole.append(path) } }
+                return try base.read(path)
+            }
+        }
+        let fs = Counting()
+        let snapshots = SnapshotStore(directory: SnapshotStore.directory(dir.path), fileSystem: fs)
+        #expect(try snapshots.list().count == 3)  // 40, 30, 20 kept
+        let point: StateLoader.Point = by == "sequence" ? .sequence(25) : .time(EventTime(milliseconds: times[20]!.milliseconds + 5_000))
+        let loaded = try StateLoader.load(try SegmentFiles(dataDirectory: dir.path).location(), snapshots: snapshots, at: point,
+                                          imported: .fold, logger: quietLogger)
+        #expect(loaded.snapshot == SnapshotStore.name(20) && loaded.projection.lastSequence == 25)
+        #expect(fs.whole.map { String($0.split(separator: "/").last!) } == [SnapshotStore.name(20)])
+    }
+
     @Test func startUpUsesTheSnapshotAndReadsOnlyTheLogAfterIt() async throws {
         let dir = TempDirectory()
         let messages = MessageLog()
