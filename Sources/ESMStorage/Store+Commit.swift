@@ -210,9 +210,12 @@ extension Store {
                 case .success: request.done(.failure(AWSError.service(Store.unreachableLog)))
                 }
             }
+            // Writes that came while this read waited would wait out the same outage again in
+            // an append: they are refused with it, as new ones are until a read succeeds.
+            let queued = !queue.isEmpty
             condition.unlock()
             if first { logger.error("cannot read the shared log; serving the state already read", metadata: ["wal.error": "\(error)"]) }
-            if !batch.isEmpty { fail(batch, error) }
+            if !batch.isEmpty || queued { fail(batch, error) }
             return
         }
         condition.lock()

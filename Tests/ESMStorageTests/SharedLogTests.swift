@@ -22,6 +22,24 @@ final class MemorySharedLog: LogBackend, @unchecked Sendable {  // guarded by `l
     var records: [(segment: UInt64, start: Int, bytes: [UInt8])] = []
     var head = ChainHash.genesis
     var appends = 0, stale = 0
+    /// An outage: every call waits `outageSeconds` (a database that does not answer), then fails.
+    var down = false
+    var outageSeconds = 0.0
+    var appendsWhileDown = 0
+    /// Signalled when a read of the log starts while it is down.
+    let stuckReading = DispatchSemaphore(value: 0)
+
+    /// Waits out the outage, if there is one, and fails; `append` counts the call.
+    func outage(appending: Bool) throws(StorageError) {
+        lock.lock()
+        let isDown = down, seconds = outageSeconds
+        if isDown, appending { appendsWhileDown += 1 }
+        lock.unlock()
+        guard isDown else { return }
+        if !appending { stuckReading.signal() }
+        Thread.sleep(forTimeInterval: seconds)
+        throw StorageError(.io, "the shared log does not answer")
+    }
 
     func location() throws -> LogLocation {
         lock.lock()
@@ -75,6 +93,7 @@ final class MemoryAppender: LogAppender {
 
     func append(_ events: [Event]) throws(StorageError) -> AppendOutcome {
         defer { endTurn() }
+        try log.outage(appending: true)
         let prepared = try follower.prepare(events, salt: 7, createdMilliseconds: 0, zstd: zstd)
         log.lock.lock()
         defer { log.lock.unlock() }
@@ -91,6 +110,7 @@ final class MemoryAppender: LogAppender {
     }
 
     func catchUp() throws(StorageError) -> [Event] {
+        try log.outage(appending: false)
         log.lock.lock()
         let known = log.records.firstIndex { ($0.segment, $0.start) >= (follower.header?.index ?? 0, follower.offset) } ?? log.records.count
         let rows = Array(log.records[known...])
@@ -110,6 +130,26 @@ final class MemoryAppender: LogAppender {
         o.followIntervalSeconds = 0.01
         o.snapshotEveryEvents = 0
         return o
+    }
+
+    /// A write that arrives while a read of the log is waiting out an outage is refused as soon
+    /// as that read fails: it does not wait out the time-out a second time in an append.
+    @Test func aWriteQueuedBehindAFailingReadIsRefusedWithIt() async throws {
+        let dir = TempDirectory()
+        let log = MemorySharedLog(turns: true)
+        let store = try Store(dataDirectory: dir.path, backend: log, options: options(), logger: quietLogger)
+        defer { store.close() }
+        try await store.create(1)
+        log.lock.withLock {
+            log.down = true
+            log.outageSeconds = 0.5
+        }
+        log.stuckReading.wait()  // the commit thread is inside a read of the log now
+        await #expect(throws: (any Error).self) { try await store.create(2) }
+        // Sent to the log that had just failed, it would have waited out the outage again (the
+        // end-to-end bound on that time is test_postgres.py's cut-off node).
+        #expect(log.lock.withLock { log.appendsWhileDown } == 0, "the write was sent to the log that had just failed")
+        log.lock.withLock { log.down = false }
     }
 
     @Test func aFolderLogCopiedRecordByRecordReadsAsTheSameLog() async throws {
