@@ -65,65 +65,68 @@ public struct POSIXFileSystem: FileSystem {
     }
 
     public func read(_ path: String) throws(StorageError) -> [UInt8] {
-        try read(path, offset: 0, count: nil)
+        try read(path, skipping: 0..<0)
     }
 
     public func read(_ path: String, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
-        try read(path, offset: offset, count: Optional(count))
+        try POSIXFileSystem.reading(path) { fd, fileSize throws(StorageError) in
+            let size = max(0, min(count, fileSize - offset))
+            var failed = false
+            // Read straight into the array's storage: zero-filling it first costs as much as the copy.
+            let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                let n = POSIXFileSystem.pread(fd, buffer.baseAddress!, size, at: offset)
+                failed = n == nil
+                initialized = n ?? 0
+            }
+            if failed { throw POSIXFileSystem.fail("read", path) }
+            return out
+        }
     }
 
     public func read(_ path: String, skipping skipped: Range<Int>) throws(StorageError) -> [UInt8] {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw POSIXFileSystem.fail("open", path) }
-        defer { Glibc.close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw POSIXFileSystem.fail("fstat", path) }
-        let size = Int(st.st_size)
-        var failed = false
-        // Not zero-filled first: the skipped pages are never touched, so they cost nothing.
-        var out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var done = 0
-            for part in [0..<min(skipped.lowerBound, size), min(skipped.upperBound, size)..<size] where !part.isEmpty {
-                var at = part.lowerBound
-                while at < part.upperBound {
-                    let n = pread(fd, buffer.baseAddress! + at, part.upperBound - at, off_t(at))
-                    if n < 0, errno == EINTR { continue }
-                    if n <= 0 { failed = n < 0; break }
-                    at += n
+        let out = try POSIXFileSystem.reading(path) { fd, size throws(StorageError) -> [UInt8]? in
+            var failed = false, short = false
+            // Not zero-filled first, and the skipped pages are never touched, so they cost nothing.
+            let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                for part in [0..<min(skipped.lowerBound, size), min(skipped.upperBound, size)..<size] where !part.isEmpty {
+                    guard let n = POSIXFileSystem.pread(fd, buffer.baseAddress! + part.lowerBound, part.count, at: part.lowerBound) else {
+                        failed = true
+                        break
+                    }
+                    if n < part.count { short = true; break }
                 }
-                done = at
-                if at < part.upperBound { break }
+                initialized = failed || short ? 0 : size
             }
-            initialized = failed ? 0 : done
+            if failed { throw POSIXFileSystem.fail("read", path) }
+            return short ? nil : out
         }
-        if failed { throw POSIXFileSystem.fail("read", path) }
-        if out.count < size { out.removeAll() ; return try read(path) }  // the file shrank meanwhile
-        return out
+        if let out { return out }
+        // The file shrank between its size and its reading: read what it holds now.
+        return try read(path, offset: 0, count: Int.max)
     }
 
-    /// `count` nil: to the end of the file.
-    private func read(_ path: String, offset: Int, count: Int?) throws(StorageError) -> [UInt8] {
+    /// Runs `body` on the file open for reading, with its size.
+    private static func reading<T>(_ path: String, _ body: (Int32, Int) throws(StorageError) -> T) throws(StorageError) -> T {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXFileSystem.fail("open", path) }
         defer { Glibc.close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw POSIXFileSystem.fail("fstat", path) }
-        let size = max(0, min(count ?? Int.max, Int(st.st_size) - offset))
-        var failed = false
-        // Read straight into the array's storage: zero-filling it first costs as much as the copy.
-        let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var done = 0
-            while done < size {
-                let n = pread(fd, buffer.baseAddress! + done, size - done, off_t(offset + done))
-                if n < 0, errno == EINTR { continue }
-                if n < 0 { failed = true }
-                if n <= 0 { break }
-                done += n
-            }
-            initialized = done
+        return try body(fd, Int(st.st_size))
+    }
+
+    /// Reads up to `count` bytes at `offset` into `buffer`, going on after short reads; the bytes
+    /// read (fewer only at the end of the file), or nil on an error.
+    private static func pread(_ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int, at offset: Int) -> Int? {
+        var done = 0
+        while done < count {
+            let n = Glibc.pread(fd, buffer + done, count - done, off_t(offset + done))
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            done += n
         }
-        if failed { throw POSIXFileSystem.fail("read", path) }
-        return out
+        return done
     }
 
     public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -138,9 +138,8 @@ public struct LogScanner {
             let isLast = position == names.count - 1
             let (index, nameSequence) = LogFormat.parseSegmentName(name)!
             // From a snapshot, nothing between the header and its record is looked at.
-            let bytes = try point.map { p throws(StorageError) in position == start
-                ? try fs.read(directory + "/" + name, skipping: LogFormat.segmentHeaderSize..<max(LogFormat.segmentHeaderSize, p.position.start))
-                : try fs.read(directory + "/" + name) } ?? fs.read(directory + "/" + name)
+            let skipped = position == start ? point.map { LogFormat.segmentHeaderSize..<max(LogFormat.segmentHeaderSize, $0.position.start) } : nil
+            let bytes = try fs.read(directory + "/" + name, skipping: skipped ?? 0..<0)
             var summary = SegmentSummary(
                 name: name, header: nil, fileSize: bytes.count, validEnd: 0, sealed: false, records: 0, events: 0,
                 firstSequence: nil, lastSequence: nil, firstTime: nil, lastTime: nil, rawBytes: 0, dictionaries: 0)
