@@ -24,33 +24,25 @@ public struct MappingHistory {
     /// Reads the events of mapping `uuid` from the segment files of `dataDirectory`.
     ///
     /// The index in `dataDirectory` is used when the log still holds its last record exactly as it
-    /// says; else it is rebuilt from the whole log, and written (when `writeIndex` and the log has
-    /// no problem) for the next read.
-    public static func read(_ uuid: String, dataDirectory: String, location: LogLocation, writeIndex: Bool = true) throws -> MappingHistory {
+    /// says; else it is rebuilt from the whole log, and written (when the log has no problem) for
+    /// the next read.
+    public static func read(_ uuid: String, dataDirectory: String, location: LogLocation) throws -> MappingHistory {
         let fs = location.fileSystem
-        if let file = MappingIndex.load(dataDirectory, fs), let point = file.point {
-            var tail: [(RecordPosition, [Event])] = []
-            let scan = try location.scan(from: point, visitRecord: { tail.append(($0, $1)) })
-            if scan.snapshotMismatch == nil {
-                var history = MappingHistory(scan: scan, indexedThrough: point.sequence)
-                try history.readRecords(of: uuid, file, location)
-                if history.problems.isEmpty {
-                    for (_, events) in tail { history.events += events.filter { $0.uuid == uuid } }
-                }
-                let behind = tail.reduce(0) { $0 + $1.1.count }
-                if writeIndex, behind >= staleEventsMax, scan.problems.isEmpty {
-                    try? MappingIndex.write(file, adding: tail, dataDirectory: dataDirectory, fileSystem: fs)
-                }
-                return history
+        if let file = MappingIndex.load(dataDirectory, fs), let (tail, scan) = try MappingIndex.tail(after: file, location) {
+            var history = MappingHistory(scan: scan, indexedThrough: file.point!.sequence)
+            try history.readRecords(of: uuid, file, location)
+            if history.problems.isEmpty {
+                for (_, events) in tail { history.events += events.filter { $0.uuid == uuid } }
             }
+            if tail.reduce(0, { $0 + $1.1.count }) >= staleEventsMax, scan.problems.isEmpty {
+                try? MappingIndex.write(file, adding: tail, dataDirectory: dataDirectory, fileSystem: fs)
+            }
+            return history
         }
-        var index = MappingIndex()
         var events: [Event] = []
-        let scan = try location.scan(visitRecord: { position, recordEvents in
-            index.add(position, recordEvents)
+        let scan = try MappingIndex.build(dataDirectory: dataDirectory, location: location) { _, recordEvents in
             events += recordEvents.filter { $0.uuid == uuid }
-        })
-        if writeIndex, scan.problems.isEmpty, index.point != nil { try? index.write(dataDirectory: dataDirectory, fileSystem: fs) }
+        }
         return MappingHistory(events: events, scan: scan)
     }
 

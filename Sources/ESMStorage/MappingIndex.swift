@@ -34,22 +34,15 @@ public struct MappingIndex: Sendable {
     }
 
     var dictionaries: [ZstdDictionary] = []
-    private var dictionaryIDs: [ObjectIdentifier: Int32] = [:]
-    /// Every dictionary object `dictionaryIDs` names, held so that no identifier is reused.
-    private var known: [ZstdDictionary] = []
+    /// The dictionary the last record needed, and its id: records come in runs that share one.
+    private var lastDictionary: (ZstdDictionary, Int32)?
     var entries: [Entry] = []
     /// For each mapping, its records in log order, as indexes into `entries`.
     var postings: [String: [UInt32]] = [:]
-    /// The last record covered (nil: the log had no events record).
+    /// The last record covered, which is the last of `entries` (nil: the log had no events record).
     public private(set) var point: SnapshotPoint?
 
     public init() {}
-
-    /// The records of `uuid`, in log order.
-    public func records(of uuid: String) -> [Entry] { (postings[uuid] ?? []).map { entries[Int($0)] } }
-
-    /// The dictionary a record needs; nil when it needs none.
-    func dictionary(_ id: Int32) -> ZstdDictionary? { id < 0 ? nil : dictionaries[Int(id)] }
 
     /// Adds an events record after the last one covered, as a scan delivers it.
     public mutating func add(_ position: RecordPosition, _ events: [Event]) {
@@ -67,13 +60,12 @@ public struct MappingIndex: Sendable {
 
     /// The id of dictionary `d`, taken in if new.
     mutating func adopt(_ d: ZstdDictionary) -> Int32 {
-        if let id = dictionaryIDs[ObjectIdentifier(d)] { return id }
+        if let (last, id) = lastDictionary, last === d { return id }
         // Each segment repeats its dictionary record, and a decoded index makes its own objects:
         // one entry per distinct dictionary.
         let id = Int32(dictionaries.firstIndex(where: { $0.bytes == d.bytes }) ?? dictionaries.count)
         if id == dictionaries.count { dictionaries.append(d) }
-        dictionaryIDs[ObjectIdentifier(d)] = id
-        known.append(d)
+        lastDictionary = (d, id)
         return id
     }
 
@@ -92,6 +84,16 @@ extension MappingIndex {
         return bytes.flatMap(MappingIndexFile.init)
     }
 
+    /// The records after `file`'s last one (up to event `through`, nil: the log's end) and the
+    /// scan that read them; nil when the log no longer holds that record as the file states it.
+    static func tail(after file: MappingIndexFile, _ location: LogLocation, through: UInt64? = nil) throws
+        -> (records: [(RecordPosition, [Event])], scan: LogScan)? {
+        guard let point = file.point, point.sequence <= through ?? .max else { return nil }
+        var records: [(RecordPosition, [Event])] = []
+        let scan = try location.scan(through: through, from: point, visitRecord: { records.append(($0, $1)) })
+        return scan.snapshotMismatch == nil ? (records, scan) : nil
+    }
+
     /// Writes the index of `file` with the records of `tail` (those after its point) added.
     static func write(_ file: MappingIndexFile, adding tail: [(RecordPosition, [Event])], dataDirectory: String,
                       fileSystem fs: any FileSystem) throws(StorageError) {
@@ -100,33 +102,35 @@ extension MappingIndex {
         try index.write(dataDirectory: dataDirectory, fileSystem: fs)
     }
 
-    /// Brings the index of `dataDirectory` up to event `through` of the log (the whole log when
-    /// nil): the records after the one it ends with are added, or, when there is no index the log
-    /// agrees with, it is built from the whole log (unless `extendOnly`: then nothing is done).
-    /// Written only when it changed and the log read has no problem.
-    /// - Returns: the number of events added (all of them when it was built).
+    /// Extends the index of `dataDirectory` with the records after the one it ends with, up to
+    /// event `through` (nil: the log's end). Only an index the log agrees with is extended, and
+    /// only when the log read has no problem; a missing or stale one is left as it is.
+    /// - Returns: the number of events added.
     @discardableResult
-    public static func refresh(dataDirectory: String, location: LogLocation, through: UInt64? = nil, extendOnly: Bool = false) throws -> Int {
+    public static func refresh(dataDirectory: String, location: LogLocation, through: UInt64? = nil) throws -> Int {
         let fs = location.fileSystem
-        if let file = load(dataDirectory, fs), let point = file.point, point.sequence <= through ?? .max {
-            var tail: [(RecordPosition, [Event])] = []
-            let scan = try location.scan(through: through, from: point, visitRecord: { tail.append(($0, $1)) })
-            if scan.snapshotMismatch == nil {
-                guard !tail.isEmpty, scan.problems.isEmpty else { return 0 }
-                try write(file, adding: tail, dataDirectory: dataDirectory, fileSystem: fs)
-                return tail.reduce(0) { $0 + $1.1.count }
-            }
-        }
-        guard !extendOnly else { return 0 }
+        guard let file = load(dataDirectory, fs), let (tail, scan) = try tail(after: file, location, through: through),
+            !tail.isEmpty, scan.problems.isEmpty
+        else { return 0 }
+        try write(file, adding: tail, dataDirectory: dataDirectory, fileSystem: fs)
+        return tail.reduce(0) { $0 + $1.1.count }
+    }
+
+    /// Builds the index of the whole log in one scan and writes it, when the log has no problem
+    /// and holds an events record (a failed write leaves the index as it was: it is a cache).
+    /// `visit` sees each record as it is added, and the scan is returned.
+    @discardableResult
+    public static func build(dataDirectory: String, location: LogLocation,
+                             visit: (RecordPosition, [Event]) -> Void = { _, _ in }) throws -> LogScan {
         var index = MappingIndex()
-        var added = 0
-        let scan = try location.scan(through: through, visitRecord: { position, events in
-            index.add(position, events)
-            added += events.count
-        })
-        guard scan.problems.isEmpty, index.point != nil else { return 0 }
-        try index.write(dataDirectory: dataDirectory, fileSystem: fs)
-        return added
+        let scan = try withoutActuallyEscaping(visit) { visit in
+            try location.scan(visitRecord: { position, events in
+                index.add(position, events)
+                visit(position, events)
+            })
+        }
+        if scan.problems.isEmpty, index.point != nil { try? index.write(dataDirectory: dataDirectory, fileSystem: location.fileSystem) }
+        return scan
     }
 }
 
@@ -139,16 +143,17 @@ extension MappingIndex {
     /// postings, then a CRC-32C of everything before it.
     public func encoded() -> [UInt8] {
         let keys = postings.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let postingCount = postings.values.reduce(0) { $0 + $1.count }
         var b: [UInt8] = []
         b.reserveCapacity(MappingIndex.headerSize + entries.count * MappingIndex.recordEntrySize + keys.count * 60
-                          + postings.values.reduce(0) { $0 + $1.count } * 4 + dictionaries.reduce(0) { $0 + $1.bytes.count + 4 })
+                          + postingCount * 4 + dictionaries.reduce(0) { $0 + $1.bytes.count + 4 })
         b.append(contentsOf: MappingIndex.magic)
         b.appendLE(MappingIndex.version)
         b.appendLE(UInt16(0))
         b.appendLE(UInt32(dictionaries.count))
         b.appendLE(UInt32(entries.count))
         b.appendLE(UInt32(keys.count))
-        b.appendLE(UInt32(postings.values.reduce(0) { $0 + $1.count }))
+        b.appendLE(UInt32(postingCount))
         b.appendLE(UInt32(keys.reduce(0) { $0 + $1.utf8.count }))
         let p = point?.position
         b.appendLE(p?.segmentIndex ?? 0)
@@ -156,7 +161,7 @@ extension MappingIndex {
         b.appendLE(UInt64(p?.end ?? 0))
         b.appendLE(point?.sequence ?? 0)
         b.appendLE(point?.time.milliseconds ?? 0)
-        b.appendLE(p?.dictionary.flatMap { dictionaryIDs[ObjectIdentifier($0)] } ?? -1)
+        b.appendLE(point == nil ? -1 : entries[entries.count - 1].dictionary)
         b.appendLE(UInt32(0))
         b.append(contentsOf: (p?.previousHash ?? .genesis).bytes)
         b.append(contentsOf: (p?.hash ?? .genesis).bytes)

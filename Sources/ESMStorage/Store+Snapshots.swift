@@ -61,7 +61,7 @@ extension Store {
     func refreshIndex(through: UInt64?) {
         guard let indexed else { return }
         do {
-            let added = try MappingIndex.refresh(dataDirectory: directory, location: indexed, through: through, extendOnly: true)
+            let added = try MappingIndex.refresh(dataDirectory: directory, location: indexed, through: through)
             if added > 0 { logger.debug("mapping index written", metadata: ["index.events_added": "\(added)"]) }
         } catch {
             logger.warning("mapping index not written", metadata: ["error": "\(error)"])

@@ -113,14 +113,14 @@ import Testing
     func anIndexThatDoesNotMatchTheLogIsBuiltAgain(_ case_: String) async throws {
         let dir = TempDirectory()
         try await makeHistory(dir)
-        _ = try MappingIndex.refresh(dataDirectory: dir.path, location: try location(dir))
+        try MappingIndex.build(dataDirectory: dir.path, location: try location(dir))
         let path = MappingIndex.path(dir.path)
         switch case_ {
         case "another log's index":
             // Same shape, other bytes (the times differ): its last record is not this log's.
             let other = TempDirectory()
             try await makeHistory(other, startMs: 1_700_000_500_000)
-            _ = try MappingIndex.refresh(dataDirectory: other.path, location: try location(other))
+            try MappingIndex.build(dataDirectory: other.path, location: try location(other))
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.copyItem(atPath: MappingIndex.path(other.path), toPath: path)
         case "a damaged index":
@@ -148,7 +148,7 @@ import Testing
         let dir = TempDirectory()
         try await makeHistory(dir)
         let loc = try location(dir)
-        _ = try MappingIndex.refresh(dataDirectory: dir.path, location: loc)
+        try MappingIndex.build(dataDirectory: dir.path, location: loc)
         let whole = try wholeLog(dir)
         let id = uuid(10)
         // The record of the mapping's third event.
