@@ -118,13 +118,14 @@ extension MappingIndex {
 
     /// Builds the index of the whole log in one scan and writes it, when the log has no problem
     /// and holds an events record (a failed write leaves the index as it was: it is a cache).
-    /// `visit` sees each record as it is added, and the scan is returned.
+    /// `visit` sees each record as it is added, and the scan is returned, with its record
+    /// boundaries (a reader checks signed checkpoints against them, as any walk of the log does).
     @discardableResult
     public static func build(dataDirectory: String, location: LogLocation,
                              visit: (RecordPosition, [Event]) -> Void = { _, _ in }) throws -> LogScan {
         var index = MappingIndex()
         let scan = try withoutActuallyEscaping(visit) { visit in
-            try location.scan(visitRecord: { position, events in
+            try location.scan(boundaries: true, visitRecord: { position, events in
                 index.add(position, events)
                 visit(position, events)
             })

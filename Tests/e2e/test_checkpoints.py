@@ -36,8 +36,9 @@ def test_serve_signs_checkpoints_and_verify_checks_them(tmp_path, data_dir):
     private, public = keys(tmp_path)
     server = Server(data_dir, extra=["--signing-key", private, "--checkpoint-every", "0.2"]).start()
     lam = server.client()
-    for i in range(3):
-        wait_state(lam, create(lam, i), {"Enabled"})
+    uuids = [create(lam, i) for i in range(3)]
+    for u in uuids:
+        wait_state(lam, u, {"Enabled"})
     server.stop()
     lines = open(os.path.join(data_dir, "checkpoints.jsonl")).read().splitlines()
     assert len(lines) >= 1
@@ -49,6 +50,13 @@ def test_serve_signs_checkpoints_and_verify_checks_them(tmp_path, data_dir):
     coverage = json.loads(run_cli("export", "--data-dir", data_dir, "--format", "jsonl").stdout.splitlines()[0])
     assert coverage["Checkpoint"]["Sequence"] == last["Sequence"]
     assert "signed checkpoint at sequence" in run_cli("timeline", "--data-dir", data_dir).stdout.splitlines()[0]
+    # One mapping's history: the first read walks the whole log (and builds the mapping index), so
+    # it states the checkpoint as any walk does; a read through the index states none, and says why.
+    assert not os.path.exists(os.path.join(data_dir, "index", "mappings.idx"))
+    first = run_cli("timeline", "--data-dir", data_dir, uuids[0]).stdout.splitlines()[0]
+    assert "verification: ok" in first and "signed checkpoint at sequence" in first, first
+    indexed = run_cli("timeline", "--data-dir", data_dir, uuids[0]).stdout.splitlines()[0]
+    assert "not walked" in indexed and "checkpoint" not in indexed, indexed
 
 
 def rewritten_history(tmp_path, data_dir):
