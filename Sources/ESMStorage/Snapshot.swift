@@ -117,10 +117,17 @@ public struct SnapshotStore: Sendable {
     /// whole snapshot header (the snapshot would then be skipped when loaded).
     public func time(of name: String) -> EventTime? {
         guard let h = try? fs.read(directory + "/" + name, offset: 0, count: SnapshotStore.headerSize),
-            h.count == SnapshotStore.headerSize, Array(h[0..<8]) == SnapshotStore.magic,
-            CRC32C.checksum(Array(h[0..<156])) == h.readLE(UInt32.self, at: 156)
+            SnapshotStore.headerProblem(h) == nil
         else { return nil }
         return EventTime(milliseconds: h.readLE(Int64.self, at: 24))
+    }
+
+    /// What is wrong with the header at the start of `b`, if anything: too short, not a
+    /// snapshot, or its checksum.
+    static func headerProblem(_ b: [UInt8]) -> String? {
+        guard b.count >= SnapshotStore.headerSize, Array(b[0..<8]) == SnapshotStore.magic else { return "not a snapshot" }
+        guard CRC32C.checksum(Array(b[0..<156])) == b.readLE(UInt32.self, at: 156) else { return "header checksum mismatch" }
+        return nil
     }
 
     /// Reads and checks a snapshot.
@@ -128,8 +135,7 @@ public struct SnapshotStore: Sendable {
     public func load(_ name: String) throws(StorageError) -> (projection: Projection, point: SnapshotPoint) {
         let b = try fs.read(directory + "/" + name)
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
-        guard b.count >= SnapshotStore.headerSize, Array(b[0..<8]) == SnapshotStore.magic else { throw bad("not a snapshot") }
-        guard CRC32C.checksum(Array(b[0..<156])) == b.readLE(UInt32.self, at: 156) else { throw bad("header checksum mismatch") }
+        if let problem = SnapshotStore.headerProblem(b) { throw bad(problem) }
         let version = b.readLE(UInt16.self, at: 8)
         guard version == 1 || version == 2, b.readLE(UInt16.self, at: 10) == SnapshotStore.headerSize else {
             throw StorageError(.unsupportedVersion, "snapshot \(name): unknown version")
