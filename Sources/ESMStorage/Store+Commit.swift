@@ -121,7 +121,7 @@ extension Store {
             while queue.isEmpty && !stopping && !followRequested && unconfirmed.isEmpty {
                 if writer.isShared {
                     if Date() >= nextFollow { break }
-                    condition.wait(until: nextFollow)
+                    _ = condition.wait(until: nextFollow)
                 } else {
                     condition.wait()
                 }
