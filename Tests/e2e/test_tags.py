@@ -43,7 +43,9 @@ def test_tag_merges_untag_removes_and_both_answer_204(lam):
     r = lam.untag_resource(Resource=arn, TagKeys=["tier", "absent"])
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert lam.list_tags(Resource=arn)["Tags"] == {"team": "payments", "owner": "checkout"}
-    # Tags are not configuration: LastModified and State stay.
+    # Tags are not configuration: LastModified and State stay. Compared once the system's
+    # Creating -> Enabled transition is done, so that it cannot fall between the two reads.
+    wait_state(lam, m["UUID"], ("Enabled",))
     before = lam.get_event_source_mapping(UUID=m["UUID"])
     lam.tag_resource(Resource=arn, Tags={"x": "y"})
     after = lam.get_event_source_mapping(UUID=m["UUID"])
