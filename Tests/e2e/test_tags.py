@@ -45,8 +45,7 @@ def test_tag_merges_untag_removes_and_both_answer_204(lam):
     assert lam.list_tags(Resource=arn)["Tags"] == {"team": "payments", "owner": "checkout"}
     # Tags are not configuration: LastModified and State stay. Compared once the system's
     # Creating -> Enabled transition is done, so that it cannot fall between the two reads.
-    wait_state(lam, m["UUID"], ("Enabled",))
-    before = lam.get_event_source_mapping(UUID=m["UUID"])
+    before = wait_state(lam, m["UUID"], ("Enabled",))
     lam.tag_resource(Resource=arn, Tags={"x": "y"})
     after = lam.get_event_source_mapping(UUID=m["UUID"])
     assert (after["LastModified"], after["State"]) == (before["LastModified"], before["State"])
