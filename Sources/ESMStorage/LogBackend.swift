@@ -69,10 +69,11 @@ public struct LogLocation: Sendable {
 
     /// A scan of the whole log (see `LogScanner.scan`), a live writer's half-written record set aside.
     public func scan(through: UInt64? = nil, from point: SnapshotPoint? = nil, boundaries: Bool = false,
+                     reading: EventReading = .events,
                      visit: (Event) throws -> Void = { _ in },
                      visitRecord: ((RecordPosition, [Event]) throws -> Void)? = nil) throws -> LogScan {
         try LogScanner(directory: directory, fileSystem: fileSystem)
-            .scan(through: through, from: point, collectBoundaries: boundaries, visit: visit, visitRecord: visitRecord)
+            .scan(through: through, from: point, collectBoundaries: boundaries, reading: reading, visit: visit, visitRecord: visitRecord)
             .settingAsideLiveTail(writerLive: writerLive)
     }
 }

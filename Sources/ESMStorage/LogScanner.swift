@@ -116,9 +116,13 @@ public struct LogScanner {
     ///     comes before it is not read.
     ///   - visitRecord: called with each events record delivered whole (after `visit` has seen
     ///     its events): where it is and its events.
+    ///   - reading: `.headers` reads each event only as far as `verify` needs it (no event is
+    ///     handed to `visit` or `visitRecord`); `.events` decodes every event.
     public func scan(through: UInt64? = nil, from point: SnapshotPoint? = nil, collectBoundaries: Bool = false,
+                     reading: EventReading = .events,
                      visit: (Event) throws -> Void = { _ in },
                      visitRecord: ((RecordPosition, [Event]) throws -> Void)? = nil) throws -> LogScan {
+        precondition(reading == .events || visitRecord == nil, "a scan of headers hands no record on")
         var result = LogScan()
         let names = try segmentNames()
         var start = 0
@@ -209,7 +213,8 @@ public struct LogScanner {
             var offset = resumeAt ?? LogFormat.segmentHeaderSize
             summary.validEnd = offset
             let ahead = bytes.count - offset >= readAheadBytesMin
-                ? RecordLookahead(bytes: bytes, salt: header.salt, segmentFirstSequence: header.firstSequence, from: offset, dictionary: dictionary)
+                ? RecordLookahead(bytes: bytes, salt: header.salt, segmentFirstSequence: header.firstSequence, from: offset,
+                                  dictionary: dictionary, reading: reading)
                 : nil
             defer { ahead?.finish() }
             while offset < bytes.count {
@@ -218,7 +223,7 @@ public struct LogScanner {
                     break
                 }
                 let decoded: Result<Record, RecordCodec.DecodeFailure>
-                var parsed: Result<[Event], StorageError>?
+                var parsed: Result<ScannedEvents, StorageError>?
                 if let entry = ahead?.take(at: offset, dictionary: dictionaryTag) {
                     decoded = entry.decoded.flatMap { codec.linked($0, bytes, at: offset, previous: hash) }
                     parsed = entry.events
@@ -257,27 +262,33 @@ public struct LogScanner {
                             offset = bytes.count
                             continue
                         }
-                        let events: [Event]
-                        switch parsed ?? RecordCodec.events(in: record) {
+                        let events: ScannedEvents
+                        switch parsed ?? ScannedEvents.read(record.body, firstSequence: record.firstSequence, reading) {
                         case .success(let e): events = e
                         case .failure(let e):
                             problem(.corruption, offset, e.message)
                             offset = bytes.count
                             continue
                         }
-                        for e in events {
-                            if delivering, through.map({ e.sequence <= $0 }) ?? true {
+                        switch events {
+                        case .events(let list):
+                            for e in list where delivering && through.map({ e.sequence <= $0 }) ?? true {
                                 try visit(e)
                                 result.lastSequence = e.sequence
                                 result.lastTime = e.time
+                            }
+                        case .headers(let list):
+                            for h in list where delivering && through.map({ h.sequence <= $0 }) ?? true {
+                                result.lastSequence = h.sequence
+                                result.lastTime = h.time
                             }
                         }
                         summary.events += events.count
                         summary.rawBytes += record.body.count
                         summary.firstSequence = summary.firstSequence ?? record.firstSequence
-                        summary.lastSequence = events.last!.sequence
-                        summary.firstTime = summary.firstTime ?? events.first!.time
-                        summary.lastTime = events.last!.time
+                        summary.lastSequence = events.last.sequence
+                        summary.firstTime = summary.firstTime ?? events.first.time
+                        summary.lastTime = events.last.time
                         expectedSequence += UInt64(events.count)
                         if delivering {
                             let position = RecordPosition(
@@ -285,7 +296,9 @@ public struct LogScanner {
                                 hash: record.hash, lastSequence: expectedSequence - 1, dictionary: dictionary)
                             result.lastEvents = position
                             if collectBoundaries { summary.boundaries.append(position) }
-                            if let visitRecord, through.map({ position.lastSequence <= $0 }) ?? true { try visitRecord(position, events) }
+                            if let visitRecord, case .events(let list) = events, through.map({ position.lastSequence <= $0 }) ?? true {
+                                try visitRecord(position, list)
+                            }
                         }
                     }
                     summary.records += 1

@@ -368,7 +368,32 @@ public struct RecordCodec {
 
     /// `events(in:)` on a body and the sequence its first event must have.
     public static func events(body b: [UInt8], firstSequence: UInt64) -> Result<[Event], StorageError> {
-        var out: [Event] = []
+        split(b, firstSequence: firstSequence, sequence: \.sequence) { bytes throws(StorageError) in
+            do {
+                return try Event(json: try JSON.parse(bytes))
+            } catch {
+                throw StorageError(.corruption, "\(error)")
+            }
+        }
+    }
+
+    /// What `events(body:firstSequence:)` checks, but each event read only as far as its header
+    /// (`EventHeader`): for a check of the log that hands no event on.
+    public static func eventHeaders(body b: [UInt8], firstSequence: UInt64) -> Result<[EventHeader], StorageError> {
+        split(b, firstSequence: firstSequence, sequence: \.sequence) { bytes throws(StorageError) in
+            do {
+                return try bytes.withUnsafeBufferPointer { (buffer) throws(EventDecodingError) in try EventHeader(stored: buffer) }
+            } catch {
+                throw StorageError(.corruption, "\(error)")
+            }
+        }
+    }
+
+    /// An events body split at its length prefixes, each event read by `read`, which must
+    /// number on from `firstSequence`.
+    private static func split<T>(_ b: [UInt8], firstSequence: UInt64, sequence: (T) -> UInt64,
+                                 read: (ArraySlice<UInt8>) throws(StorageError) -> T) -> Result<[T], StorageError> {
+        var out: [T] = []
         var i = 0
         while i < b.count {
             guard b.count - i >= 4 else { return .failure(StorageError(.corruption, "event length cut short")) }
@@ -376,16 +401,15 @@ public struct RecordCodec {
             i += 4
             guard n <= b.count - i else { return .failure(StorageError(.corruption, "event runs past its record")) }
             do {
-                let json = try JSON.parse(b[i..<(i + n)])
-                out.append(try Event(json: json))
+                out.append(try read(b[i..<(i + n)]))
             } catch {
-                return .failure(StorageError(.corruption, "event \(out.count) of record: \(error)"))
+                return .failure(StorageError(.corruption, "event \(out.count) of record: \(error.message)"))
             }
             i += n
         }
         guard !out.isEmpty else { return .failure(StorageError(.corruption, "events record holds no event")) }
-        for (k, e) in out.enumerated() where e.sequence != firstSequence + UInt64(k) {
-            return .failure(StorageError(.corruption, "event sequence \(e.sequence) where \(firstSequence + UInt64(k)) belongs"))
+        for (k, e) in out.enumerated() where sequence(e) != firstSequence + UInt64(k) {
+            return .failure(StorageError(.corruption, "event sequence \(sequence(e)) where \(firstSequence + UInt64(k)) belongs"))
         }
         return .success(out)
     }

@@ -7,14 +7,14 @@ import Foundation
 /// sequence, and handing each event on.
 ///
 /// Only a cache of pure work. An entry is what `RecordCodec.decodeUnlinked` and
-/// `RecordCodec.events` return for those bytes, so the scanner reaches the same verdict either
+/// `ScannedEvents.read` return for those bytes, so the scanner reaches the same verdict either
 /// way. When the scanner is somewhere the lookahead did not go (after a problem), or the
 /// record needs a dictionary other than the one the scanner has, it reads the record itself.
 final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded by `condition`
     struct Entry {
         var decoded: Result<RecordCodec.Unlinked, RecordCodec.DecodeFailure>
-        /// For events records that decoded: their events, parsed.
-        var events: Result<[Event], StorageError>?
+        /// For events records that decoded: their events, read as the scan asked.
+        var events: Result<ScannedEvents, StorageError>?
     }
 
     /// Where each record starts, from the length fields alone, and which dictionary record (by
@@ -24,6 +24,7 @@ final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded 
     private let bytes: [UInt8]
     private let salt: UInt64
     private let segmentFirstSequence: UInt64
+    private let reading: EventReading
     private let condition = NSCondition()
     private var results: [Int: Entry] = [:]
     private var claimed = 0
@@ -39,8 +40,10 @@ final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded 
     static let initialDictionary = -1
 
     /// Starts reading `bytes` (a segment) from `offset` on, with `dictionary` in force there.
-    init(bytes: [UInt8], salt: UInt64, segmentFirstSequence: UInt64, from offset: Int, dictionary: ZstdDictionary?) {
+    init(bytes: [UInt8], salt: UInt64, segmentFirstSequence: UInt64, from offset: Int, dictionary: ZstdDictionary?,
+         reading: EventReading = .events) {
         self.bytes = bytes
+        self.reading = reading
         self.salt = salt
         self.segmentFirstSequence = segmentFirstSequence
         var frames: [(offset: Int, dictionary: Int?)] = []
@@ -81,9 +84,9 @@ final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded 
             condition.unlock()
             let frame = frames[k]
             let decoded = codec.decodeUnlinked(bytes, at: frame.offset, dictionary: frame.dictionary.flatMap { dictionaries[$0] })
-            var events: Result<[Event], StorageError>?
+            var events: Result<ScannedEvents, StorageError>?
             if case .success(let u) = decoded, u.kind == LogFormat.kindEvents {
-                events = RecordCodec.events(body: u.body, firstSequence: u.firstSequence)
+                events = ScannedEvents.read(u.body, firstSequence: u.firstSequence, reading)
             }
             condition.lock()
             results[k] = Entry(decoded: decoded, events: events)
