@@ -26,13 +26,24 @@ final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded 
     private let segmentFirstSequence: UInt64
     private let reading: EventReading
     private let condition = NSCondition()
+    // Under `condition`: results not yet moved to the scanner, how far the workers have
+    // claimed and the scanner has taken, and who waits (so that nobody wakes a thread that is
+    // not waiting: in a virtual machine a wake-up costs more than reading a record).
     private var results: [Int: Entry] = [:]
     private var claimed = 0
     private var taken = 0
     private var stopped = false
+    private var scannerWaits = false
+    private var workersWaiting = 0
+    // The scanner's own: results it has moved out, and the next record it hands on.
+    private var ready: [Int: Entry] = [:]
+    private var next = 0
     private let workers = DispatchGroup()
     /// Records read ahead of the scanner at most: bounds the memory of parsed events.
     static let window = 64
+    /// Records a worker claims at once, and the scanner takes between two looks at the shared
+    /// state: each look is a lock, and often a wake-up.
+    static let batch = 8
     /// Less of a segment than this is read by the scanner alone: threads would cost more than
     /// they save (a scan that resumes near the end of a segment, after a snapshot or an index).
     static let segmentBytesMin = 1 << 20
@@ -72,25 +83,34 @@ final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded 
 
     private func work() {
         let codec = RecordCodec(salt: salt, segmentFirstSequence: segmentFirstSequence, zstd: Zstd())
+        var done: [(Int, Entry)] = []
         while true {
             condition.lock()
-            while !stopped && claimed < frames.count && claimed - taken >= RecordLookahead.window { condition.wait() }
+            while !stopped && claimed < frames.count && claimed - taken >= RecordLookahead.window {
+                workersWaiting += 1
+                condition.wait()
+                workersWaiting -= 1
+            }
             guard !stopped, claimed < frames.count else {
                 condition.unlock()
                 return
             }
-            let k = claimed
-            claimed += 1
+            let claim = claimed..<min(frames.count, claimed + RecordLookahead.batch)
+            claimed = claim.upperBound
             condition.unlock()
-            let frame = frames[k]
-            let decoded = codec.decodeUnlinked(bytes, at: frame.offset, dictionary: frame.dictionary.flatMap { dictionaries[$0] })
-            var events: Result<ScannedEvents, StorageError>?
-            if case .success(let u) = decoded, u.kind == LogFormat.kindEvents {
-                events = ScannedEvents.read(u.body, firstSequence: u.firstSequence, reading)
+            done.removeAll(keepingCapacity: true)
+            for k in claim {
+                let frame = frames[k]
+                let decoded = codec.decodeUnlinked(bytes, at: frame.offset, dictionary: frame.dictionary.flatMap { dictionaries[$0] })
+                var events: Result<ScannedEvents, StorageError>?
+                if case .success(let u) = decoded, u.kind == LogFormat.kindEvents {
+                    events = ScannedEvents.read(u.body, firstSequence: u.firstSequence, reading)
+                }
+                done.append((k, Entry(decoded: decoded, events: events)))
             }
             condition.lock()
-            results[k] = Entry(decoded: decoded, events: events)
-            if k == taken { condition.broadcast() }  // only the scanner waits for this one
+            for (k, entry) in done { results[k] = entry }
+            if scannerWaits { condition.broadcast() }
             condition.unlock()
         }
     }
@@ -99,14 +119,26 @@ final class RecordLookahead: @unchecked Sendable {  // mutable state is guarded 
     /// with the dictionary the scanner has in force (`dictionary`: the offset of its record, or
     /// `initialDictionary`); nil when the scanner must read it itself.
     func take(at offset: Int, dictionary: Int?) -> Entry? {
-        condition.lock()
-        defer { condition.unlock() }
-        guard taken < frames.count, frames[taken].offset == offset else { return nil }
-        let k = taken
-        while results[k] == nil { condition.wait() }
-        let entry = results.removeValue(forKey: k)!
-        taken += 1
-        if claimed - taken == RecordLookahead.window - 1 { condition.broadcast() }  // a worker may wait for room
+        guard next < frames.count, frames[next].offset == offset else { return nil }
+        let k = next
+        if ready[k] == nil || k - taken >= RecordLookahead.batch {
+            // Tell the workers how far the scanner is (`taken` is read by them only under the
+            // lock, so between two looks it lags), and take every result there is.
+            condition.lock()
+            taken = k
+            if workersWaiting > 0 { condition.broadcast() }
+            while true {
+                for (key, entry) in results { ready[key] = entry }
+                results.removeAll(keepingCapacity: true)
+                if ready[k] != nil { break }
+                scannerWaits = true
+                condition.wait()
+                scannerWaits = false
+            }
+            condition.unlock()
+        }
+        let entry = ready.removeValue(forKey: k)!
+        next += 1
         if bytes[offset + 11] == LogFormat.codecZstdDictionary, frames[k].dictionary != dictionary { return nil }
         return entry
     }
