@@ -11,48 +11,66 @@ public enum Projector {
     /// - Returns: the mapping after the event, or nil when the event removed it.
     /// - Throws: `ProjectionError` when the event does not fit (e.g. an update of a missing mapping).
     public static func next(_ mapping: Mapping?, _ event: Event) throws(ProjectionError) -> Mapping? {
-        func fail(_ reason: String) -> ProjectionError { ProjectionError(sequence: event.sequence, reason: reason) }
+        guard var m = mapping else { return try first(event) }
+        return try update(&m, event) ? m : nil
+    }
+
+    /// The mapping an event brings into being when no mapping of its UUID exists.
+    static func first(_ event: Event) throws(ProjectionError) -> Mapping? {
+        func unknown(_ what: String) -> ProjectionError {
+            ProjectionError(sequence: event.sequence, reason: "\(what) unknown mapping \(event.uuid)")
+        }
         switch event.change {
         case .created(let configuration, let enabled, let state, let reason, let tags, _):
-            guard mapping == nil else { throw fail("mapping \(event.uuid) is created twice") }
             return Mapping(
                 uuid: event.uuid, configuration: configuration, state: state, stateTransitionReason: reason,
                 lastModified: event.time, enabled: enabled, tags: tags, createdSequence: event.sequence,
                 sequence: event.sequence)
+        case .updated: throw unknown("update of")
+        case .deleteRequested: throw unknown("delete of")
+        case .stateChanged: throw unknown("state change of")
+        case .removed: throw unknown("removal of")
+        case .tagged: throw unknown("tags for")
+        case .untagged: throw unknown("untag of")
+        case .imported(let record): return record.apply(to: nil, event)
+        }
+    }
+
+    /// Applies `event` to a mapping that exists, in place (so that a replay does not copy it).
+    /// - Returns: false when the event removed the mapping.
+    /// - Throws: `ProjectionError` when the event does not fit; `m` is then as it was.
+    static func update(_ m: inout Mapping, _ event: Event) throws(ProjectionError) -> Bool {
+        func fail(_ reason: String) -> ProjectionError { ProjectionError(sequence: event.sequence, reason: reason) }
+        switch event.change {
+        case .created:
+            throw fail("mapping \(event.uuid) is created twice")
         case .updated(let set, let unset, let enabled, let state, _):
-            guard var m = mapping else { throw fail("update of unknown mapping \(event.uuid)") }
             m.updateConfiguration(set: set, unset: unset)
             m.enabled = enabled
             m.state = state
             m.lastModified = event.time
             m.sequence = event.sequence
-            return m
         case .deleteRequested:
-            guard var m = mapping else { throw fail("delete of unknown mapping \(event.uuid)") }
             m.state = .deleting
             m.lastModified = event.time
             m.sequence = event.sequence
-            return m
         case .stateChanged(let from, let to):
-            guard var m = mapping else { throw fail("state change of unknown mapping \(event.uuid)") }
             guard m.state == from else { throw fail("state change from \(from.rawValue) but mapping is \(m.state.rawValue)") }
             m.state = to
             m.lastModified = event.time
             m.sequence = event.sequence
-            return m
         case .removed:
-            guard let m = mapping else { throw fail("removal of unknown mapping \(event.uuid)") }
             guard m.state == .deleting else { throw fail("removal of a mapping that is \(m.state.rawValue)") }
-            return nil
+            return false
         case .tagged(let tags):
-            guard let m = mapping else { throw fail("tags for unknown mapping \(event.uuid)") }
-            return m.retagged(set: tags, removing: [], sequence: event.sequence)
+            m.retag(set: tags, removing: [], sequence: event.sequence)
         case .untagged(let keys):
-            guard let m = mapping else { throw fail("untag of unknown mapping \(event.uuid)") }
-            return m.retagged(set: JSONObject(), removing: keys, sequence: event.sequence)
+            m.retag(set: JSONObject(), removing: keys, sequence: event.sequence)
         case .imported(let record):
-            return record.apply(to: mapping, event)
+            guard let after = record.apply(to: m, event) else { return false }
+            m = after
         }
+        return true
     }
 }
 
@@ -61,10 +79,14 @@ extension Mapping {
     /// and the state stay.
     func retagged(set: JSONObject, removing keys: [String], sequence: UInt64) -> Mapping {
         var m = self
-        for tag in set { m.tags[tag.key] = tag.value }
-        for key in keys { m.tags[key] = nil }
-        m.sequence = sequence
+        m.retag(set: set, removing: keys, sequence: sequence)
         return m
+    }
+
+    mutating func retag(set: JSONObject, removing keys: [String], sequence: UInt64) {
+        for tag in set { tags[tag.key] = tag.value }
+        for key in keys { tags[key] = nil }
+        self.sequence = sequence
     }
 }
 
@@ -98,14 +120,18 @@ public struct Projection: Sendable {
         guard event.sequence == lastSequence + 1 else {
             throw ProjectionError(sequence: event.sequence, reason: "expected sequence \(lastSequence + 1)")
         }
-        let before = mappings[event.uuid]
-        let after = try Projector.next(before, event)
-        mappings[event.uuid] = after
-        switch (before, after) {
-        case (nil, let a?): index(a)
-        case (let b?, nil): unindex(b)
-        case (let b?, let a?): reindex(b, a, updated: event.change.movesIndexEntries)
-        case (nil, nil): break
+        if let i = mappings.index(forKey: event.uuid) {
+            // Changed where it is stored: one lookup, and no copy of the mapping.
+            let moves = event.change.movesIndexEntries
+            let before = IndexEntries(mappings.values[i], keys: moves)
+            if try Projector.update(&mappings.values[i], event) {
+                reindex(before, mappings.values[i], updated: moves)
+            } else {
+                unindex(mappings.remove(at: i).value)
+            }
+        } else if let a = try Projector.first(event) {
+            mappings[event.uuid] = a
+            index(a)
         }
         lastSequence = event.sequence
         lastTime = max(lastTime, event.time)
@@ -141,7 +167,23 @@ public struct Projection: Sendable {
 
     /// Moves a mapping that stays from its old index entries to its new ones, touching only
     /// what changed: list order never changes, and only an update can change the function.
-    private mutating func reindex(_ b: Mapping, _ a: Mapping, updated: Bool) {
+    /// What `reindex` needs of a mapping before an event: its state, and its index keys when
+    /// the event may move them.
+    private struct IndexEntries {
+        var state: MappingState
+        var eventSourceArn: String?
+        var functionArn = ""
+
+        init(_ m: Mapping, keys: Bool) {
+            state = m.state
+            if keys {
+                eventSourceArn = m.eventSourceArn
+                functionArn = m.functionArn
+            }
+        }
+    }
+
+    private mutating func reindex(_ b: IndexEntries, _ a: Mapping, updated: Bool) {
         let s = a.createdSequence
         if updated {
             let (sourceBefore, sourceAfter) = (b.eventSourceArn, a.eventSourceArn)

@@ -98,6 +98,20 @@ import Testing
         #expect(throws: ProjectionError.self) {
             try p.apply(Event(sequence: 2, time: t, uuid: uuid(1), actor: nil, change: .stateChanged(from: .disabling, to: .disabled)))
         }
+        // A refused event leaves the mapping as it was (events change mappings in place), and
+        // the next event that fits applies.
+        let before = try #require(p.mappings[uuid(1)])
+        #expect(throws: ProjectionError(sequence: 2, reason: "removal of a mapping that is Creating")) {
+            try p.apply(Event(sequence: 2, time: t, uuid: uuid(1), actor: nil, change: .removed))
+        }
+        #expect(throws: ProjectionError(sequence: 2, reason: "update of unknown mapping \(uuid(2))")) {
+            try p.apply(Event(sequence: 2, time: t, uuid: uuid(2), actor: nil, change: .updated(
+                set: JSONObject(), unset: [], enabled: true, state: .updating, request: JSONObject())))
+        }
+        #expect(p.mappings[uuid(1)] == before && p.lastSequence == 1 && p.mappings.count == 1)
+        try p.apply(Event(sequence: 2, time: EventTime(milliseconds: 2), uuid: uuid(1), actor: nil, change: .stateChanged(from: .creating, to: .enabled)))
+        #expect(p.mappings[uuid(1)]?.state == .enabled && p.mappings[uuid(1)]?.lastModified == EventTime(milliseconds: 2))
+        #expect(p.stateCounts[.enabled] == 1 && (p.stateCounts[.creating] ?? 0) == 0)
     }
 
     @Test func replayOfTheSameEventsGivesTheSameState() throws {
