@@ -195,14 +195,9 @@ struct Replay: ParsableCommand {
             try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, logger: logger) { progress.step($0) }
         }
         progress.finish()
-        let mappings = projection.mappings.values.filter { mapping == nil || $0.uuid == mapping }
-            .sorted { $0.uuid < $1.uuid }.map(\.response)
-        // Tags are not part of a mapping's response; they are shown beside it, as ListTags would.
-        var tags = JSONObject()
-        for m in projection.mappings.values where (mapping == nil || m.uuid == mapping) && !m.tags.isEmpty { tags[m.uuid] = .object(m.tags) }
-        var out = JSONObject([("Sequence", .number(Double(projection.lastSequence))), ("EventSourceMappings", .array(mappings))])
-        if !tags.isEmpty { out["Tags"] = .object(tags) }
-        print(JSON.object(out).canonicalString)
+        var document = projection.document(mapping: mapping)
+        document.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(Data(document))
     }
 }
 

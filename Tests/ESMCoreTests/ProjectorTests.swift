@@ -133,6 +133,21 @@ import Testing
 }
 
 @Suite struct ListTests {
+    /// The replay document written from each mapping's bytes is the tree's canonical bytes:
+    /// every mapping or one, with tags on some, and with a filter that matches none.
+    @Test func theReplayDocumentIsTheCanonicalBytesOfItsTree() throws {
+        var h = try filled(30)
+        for i in [3, 7, 8] {
+            _ = try h.apply(Decision(uuid: uuid(i), time: EventTime(milliseconds: h.tick()), actor: testActor, change: .tagged(JSONObject([("team", .string("t\(i)")), ("é", "ü")]))))
+        }
+        _ = try h.settle(uuid(5))
+        for mapping in [nil, uuid(7), uuid(5), uuid(99)] {
+            let p = h.projection
+            #expect(p.document(mapping: mapping) == p.documentJSON(mapping: mapping).canonicalBytes, "\(mapping ?? "all")")
+        }
+        #expect(try JSON.parse(h.projection.document())["EventSourceMappings"]?.arrayValue?.count == 30)
+    }
+
     func filled(_ n: Int) throws -> Harness {
         var h = Harness()
         for i in 1...n {
