@@ -21,25 +21,10 @@ extension Mapping {
     /// parsing, which compares keys unescaped).
     static func merge(_ members: [UInt8], set: JSONObject, unset: [String]) -> ([UInt8], (UInt32, UInt32, UInt32, UInt32))? {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        let removed = Swift.Set(unset)
-        let changes = set.members.filter { !removed.contains($0.key) }
-        let keys = Mapping.responseKeys
-        var out: [UInt8] = []
-        out.reserveCapacity(members.count + 64)
-        var offsets: [UInt32] = []
-        func start(_ key: String) {
-            if !out.isEmpty { out.append(UInt8(ascii: ",")) }
-            while offsets.count < keys.count && JSONObject.less(keys[offsets.count], key) { offsets.append(UInt32(out.count)) }
-        }
-        var next = 0
-        func emitChanges(before key: String?) {
-            while next < changes.count, key.map({ JSONObject.less(changes[next].key, $0) }) ?? true {
-                start(changes[next].key)
-                JSON.writeKey(changes[next].key, to: &out)
-                changes[next].value.write(to: &out)
-                next += 1
-            }
-        }
+        var m = Merge(members: members.count, changes: set.members.filter { !unset.contains($0.key) })
+        // Keys are compared as UTF-8 bytes, which is canonical order, without building a String
+        // for each stored member.
+        let removed = unset.map { Array($0.utf8) }
         let ok: Bool = members.withUnsafeBufferPointer { b in
             var i = 0
             while i < b.count {
@@ -49,26 +34,65 @@ extension Mapping {
                     if b[keyEnd] == backslash { return false }
                     keyEnd += 1
                 }
-                let key = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<keyEnd]), as: UTF8.self)
+                let key = UnsafeBufferPointer(rebasing: b[(i + 1)..<keyEnd])
                 let valueEnd = JSON.endOfValue(in: b, from: keyEnd + 2)
-                emitChanges(before: key)
-                if next < changes.count, changes[next].key == key {
+                m.emitChanges(before: key)
+                if m.next < m.changes.count, m.changeKeys[m.next].elementsEqual(key) {
                     // Replaced: the new value in the old one's place.
-                    start(key)
-                    JSON.writeKey(key, to: &out)
-                    changes[next].value.write(to: &out)
-                    next += 1
-                } else if !removed.contains(key) {
-                    start(key)
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<valueEnd]))
+                    m.start(key)
+                    m.out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<(keyEnd + 2)]))
+                    m.changes[m.next].value.write(to: &m.out)
+                    m.next += 1
+                } else if !removed.contains(where: { $0.elementsEqual(key) }) {
+                    m.start(key)
+                    m.out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<valueEnd]))
                 }
                 i = valueEnd + 1  // past the comma
             }
             return true
         }
         guard ok else { return nil }
-        emitChanges(before: nil)
-        while offsets.count < keys.count { offsets.append(UInt32(out.count)) }
-        return (out, (offsets[0], offsets[1], offsets[2], offsets[3]))
+        m.emitChanges(before: nil)
+        let keys = Mapping.responseKeysUTF8
+        while m.offsets.count < keys.count { m.offsets.append(UInt32(m.out.count)) }
+        return (m.out, (m.offsets[0], m.offsets[1], m.offsets[2], m.offsets[3]))
     }
+
+    /// The output of `merge` as it is written: a struct rather than closures over local
+    /// variables, which the compiler boxes and checks for exclusive access on every use.
+    private struct Merge {
+        var out: [UInt8] = []
+        /// Where each of `responseKeys` goes, as the members before it are written.
+        var offsets: [UInt32] = []
+        let changes: [(key: String, value: JSON)]
+        let changeKeys: [[UInt8]]
+        /// The next change to write.
+        var next = 0
+
+        init(members: Int, changes: [(key: String, value: JSON)]) {
+            out.reserveCapacity(members + 64)
+            offsets.reserveCapacity(4)
+            self.changes = changes
+            changeKeys = changes.map { Array($0.key.utf8) }
+        }
+
+        mutating func start<K: Collection<UInt8>>(_ key: K) {
+            if !out.isEmpty { out.append(UInt8(ascii: ",")) }
+            let keys = Mapping.responseKeysUTF8
+            while offsets.count < keys.count && keys[offsets.count].lexicographicallyPrecedes(key) { offsets.append(UInt32(out.count)) }
+        }
+
+        /// Writes the changes whose keys sort before `key` (all that are left, for nil).
+        mutating func emitChanges(before key: UnsafeBufferPointer<UInt8>?) {
+            while next < changes.count, key.map({ changeKeys[next].lexicographicallyPrecedes($0) }) ?? true {
+                start(changeKeys[next])
+                JSON.writeKey(changes[next].key, to: &out)
+                changes[next].value.write(to: &out)
+                next += 1
+            }
+        }
+    }
+
+    /// `responseKeys` as UTF-8.
+    static let responseKeysUTF8 = Mapping.responseKeys.map { Array($0.utf8) }
 }
