@@ -26,9 +26,8 @@ extension EventHeader {
         var version: Int?, sequence: Int?, time: Int?
         var type: String?, initiator: String?
         var seen: UInt16 = 0
-        func integer(_ d: Double) -> Int? {
-            d.rounded(.towardZero) == d && abs(d) < 9.007_199_254_740_992e15 ? Int(d) : nil
-        }
+        // A number counts as an integer by the decoder's rule (`JSON.intValue`).
+        func integer(_ d: Double) -> Int? { JSON.number(d).intValue }
         p.skipSpace()
         guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else {
             // Not an object: the parser's message when it is not JSON either.

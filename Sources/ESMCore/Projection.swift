@@ -165,8 +165,6 @@ public struct Projection: Sendable {
         stateCounts[m.state, default: 0] += 1
     }
 
-    /// Moves a mapping that stays from its old index entries to its new ones, touching only
-    /// what changed: list order never changes, and only an update can change the function.
     /// What `reindex` needs of a mapping before an event: its state, and its index keys when
     /// the event may move them.
     private struct IndexEntries {
@@ -183,6 +181,8 @@ public struct Projection: Sendable {
         }
     }
 
+    /// Moves a mapping that stays from its old index entries to its new ones, touching only
+    /// what changed: list order never changes, and only an update can change the function.
     private mutating func reindex(_ b: IndexEntries, _ a: Mapping, updated: Bool) {
         let s = a.createdSequence
         if updated {
