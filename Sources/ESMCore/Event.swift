@@ -65,17 +65,6 @@ public enum Change: Sendable, Equatable {
     /// A CloudTrail record of a call on a mapping in an AWS account (`esmlog import`).
     case imported(ImportedRecord)
 
-    /// Whether the change may move a mapping between the projection's index entries: an
-    /// update that sets or removes a member they are keyed by, or an imported record, which
-    /// replaces the whole configuration. No other change touches the configuration.
-    var movesIndexEntries: Bool {
-        switch self {
-        case .updated(let set, let unset, _, _, _): Mapping.indexedKeys.contains { set[$0] != nil || unset.contains($0) }
-        case .imported: true
-        default: false
-        }
-    }
-
     /// What kind of user request the change records, served or imported alike (refused
     /// imported calls are none of these).
     public var request: RequestKind? {

@@ -135,7 +135,7 @@ public struct ImportedRecord: Sendable, Equatable {
 
     /// The mapping after this record, from the mapping before it. A refused call changes nothing;
     /// a record for a mapping first seen after its create starts it from the record's answer.
-    func apply(to mapping: Mapping?, _ event: Event) -> Mapping? {
+    func apply(to mapping: Mapping?, _ event: StateEvent) -> Mapping? {
         if errorCode != nil { return mapping }
         switch action {
         case .tag, .untag:
@@ -164,23 +164,20 @@ public struct ImportedRecord: Sendable, Equatable {
 /// of runs give the same history.
 public enum HistoryOrder {
     /// Whether a log holds imported history (its events are all of kind `Imported`).
-    public static func isImported(_ e: Event) -> Bool {
-        if case .imported = e.change { return true }
-        return false
-    }
+    public static func isImported(_ e: some LoggedEvent) -> Bool { e.importedRecord != nil }
 
     /// The events in history order, each renumbered 1, 2, 3, ... in that order so that they fold
     /// like a log; `original` gives each one's sequence in the log.
-    public static func ordered(_ events: [Event]) -> [(event: Event, original: UInt64)] {
+    public static func ordered<E: LoggedEvent>(_ events: [E]) -> [(event: E, original: UInt64)] {
         // A record that a later one corrects (CloudTrail's UPDATED_DATA addendum) is replaced by it.
         var corrected = Set<String>()
-        for e in events { if case .imported(let r) = e.change, let id = r.corrects { corrected.insert(id) } }
+        for e in events { if let id = e.importedRecord?.corrects { corrected.insert(id) } }
         let events = corrected.isEmpty ? events : events.filter { e in
-            guard case .imported(let r) = e.change else { return true }
+            guard let r = e.importedRecord else { return true }
             return !corrected.contains(r.eventID)
         }
-        func key(_ e: Event) -> (Int64, UInt64, String) {
-            guard case .imported(let r) = e.change else { return (e.time.milliseconds, e.sequence, "") }
+        func key(_ e: E) -> (Int64, UInt64, String) {
+            guard let r = e.importedRecord else { return (e.time.milliseconds, e.sequence, "") }
             return (e.time.milliseconds, r.order ?? 0, r.eventID)
         }
         let sorted = events.sorted { a, b in

@@ -1,3 +1,23 @@
+/// A configuration in the form a mapping stores it: `Mapping.members` and `Mapping.insertAt`.
+public struct StoredConfiguration: Sendable, Equatable {
+    var members: [UInt8]
+    var insertAt: (UInt32, UInt32, UInt32, UInt32)
+
+    init(members: [UInt8], insertAt: (UInt32, UInt32, UInt32, UInt32)) {
+        self.members = members
+        self.insertAt = insertAt
+    }
+
+    /// The stored form of a configuration object.
+    public init(_ configuration: JSONObject) {
+        (members, insertAt) = Mapping.encode(configuration)
+    }
+
+    public static func == (a: StoredConfiguration, b: StoredConfiguration) -> Bool {
+        a.members == b.members && a.insertAt == b.insertAt
+    }
+}
+
 /// One event source mapping as the projection holds it.
 ///
 /// The configuration is kept as its canonical JSON bytes, not as a tree: a projection holds
@@ -36,6 +56,21 @@ public struct Mapping: Sendable, Equatable {
         self.createdSequence = createdSequence
         self.sequence = sequence
         (members, insertAt) = Mapping.encode(configuration)
+    }
+
+    /// A mapping whose configuration is given in its stored form.
+    public init(uuid: String, configuration: StoredConfiguration, state: MappingState, stateTransitionReason: String,
+                lastModified: EventTime, enabled: Bool, tags: JSONObject, createdSequence: UInt64, sequence: UInt64) {
+        self.uuid = uuid
+        self.state = state
+        self.stateTransitionReason = stateTransitionReason
+        self.lastModified = lastModified
+        self.enabled = enabled
+        self.tags = tags
+        self.createdSequence = createdSequence
+        self.sequence = sequence
+        members = configuration.members
+        insertAt = configuration.insertAt
     }
 
     public static func == (a: Mapping, b: Mapping) -> Bool {

@@ -11,17 +11,22 @@ public enum Projector {
     /// - Returns: the mapping after the event, or nil when the event removed it.
     /// - Throws: `ProjectionError` when the event does not fit (e.g. an update of a missing mapping).
     public static func next(_ mapping: Mapping?, _ event: Event) throws(ProjectionError) -> Mapping? {
+        try next(mapping, StateEvent(event))
+    }
+
+    /// `next(_:_:)` for an event read for state.
+    public static func next(_ mapping: Mapping?, _ event: StateEvent) throws(ProjectionError) -> Mapping? {
         guard var m = mapping else { return try first(event) }
         return try update(&m, event) ? m : nil
     }
 
     /// The mapping an event brings into being when no mapping of its UUID exists.
-    static func first(_ event: Event) throws(ProjectionError) -> Mapping? {
+    static func first(_ event: StateEvent) throws(ProjectionError) -> Mapping? {
         func unknown(_ what: String) -> ProjectionError {
             ProjectionError(sequence: event.sequence, reason: "\(what) unknown mapping \(event.uuid)")
         }
         switch event.change {
-        case .created(let configuration, let enabled, let state, let reason, let tags, _):
+        case .created(let configuration, let enabled, let state, let reason, let tags):
             return Mapping(
                 uuid: event.uuid, configuration: configuration, state: state, stateTransitionReason: reason,
                 lastModified: event.time, enabled: enabled, tags: tags, createdSequence: event.sequence,
@@ -39,12 +44,12 @@ public enum Projector {
     /// Applies `event` to a mapping that exists, in place (so that a replay does not copy it).
     /// - Returns: false when the event removed the mapping.
     /// - Throws: `ProjectionError` when the event does not fit; `m` is then as it was.
-    static func update(_ m: inout Mapping, _ event: Event) throws(ProjectionError) -> Bool {
+    static func update(_ m: inout Mapping, _ event: StateEvent) throws(ProjectionError) -> Bool {
         func fail(_ reason: String) -> ProjectionError { ProjectionError(sequence: event.sequence, reason: reason) }
         switch event.change {
         case .created:
             throw fail("mapping \(event.uuid) is created twice")
-        case .updated(let set, let unset, let enabled, let state, _):
+        case .updated(let set, let unset, let enabled, let state):
             m.updateConfiguration(set: set, unset: unset)
             m.enabled = enabled
             m.state = state
@@ -117,6 +122,11 @@ public struct Projection: Sendable {
     /// Applies the next event of the log.
     /// - Throws: `ProjectionError` when the event is out of sequence or does not fit.
     public mutating func apply(_ event: Event) throws(ProjectionError) {
+        try apply(StateEvent(event))
+    }
+
+    /// `apply(_:)` for an event read for state.
+    public mutating func apply(_ event: StateEvent) throws(ProjectionError) {
         guard event.sequence == lastSequence + 1 else {
             throw ProjectionError(sequence: event.sequence, reason: "expected sequence \(lastSequence + 1)")
         }

@@ -116,11 +116,13 @@ public struct LogScanner {
     ///     comes before it is not read.
     ///   - visitRecord: called with each events record delivered whole (after `visit` has seen
     ///     its events): where it is and its events.
-    ///   - reading: `.headers` reads each event only as far as `verify` needs it (no event is
-    ///     handed to `visit` or `visitRecord`); `.events` decodes every event.
+    ///   - reading: `.events` decodes every event for `visit`; `.states` reads each for state,
+    ///     for `visitState`; `.headers` reads each only as far as `verify` needs it. Only
+    ///     `.events` hands records to `visitRecord`.
     public func scan(through: UInt64? = nil, from point: SnapshotPoint? = nil, collectBoundaries: Bool = false,
                      reading: EventReading = .events,
                      visit: (Event) throws -> Void = { _ in },
+                     visitState: (StateEvent) throws -> Void = { _ in },
                      visitRecord: ((RecordPosition, [Event]) throws -> Void)? = nil) throws -> LogScan {
         precondition(reading == .events || visitRecord == nil, "a scan of headers hands no record on")
         var result = LogScan()
@@ -270,18 +272,17 @@ public struct LogScanner {
                             offset = bytes.count
                             continue
                         }
-                        switch events {
-                        case .events(let list):
+                        func deliver<E: ScannedEvent>(_ list: [E], _ visit: (E) throws -> Void) throws {
                             for e in list where delivering && through.map({ e.sequence <= $0 }) ?? true {
                                 try visit(e)
                                 result.lastSequence = e.sequence
                                 result.lastTime = e.time
                             }
-                        case .headers(let list):
-                            for h in list where delivering && through.map({ h.sequence <= $0 }) ?? true {
-                                result.lastSequence = h.sequence
-                                result.lastTime = h.time
-                            }
+                        }
+                        switch events {
+                        case .events(let list): try deliver(list, visit)
+                        case .states(let list): try deliver(list, visitState)
+                        case .headers(let list): try deliver(list, { _ in })
                         }
                         summary.events += events.count
                         summary.rawBytes += record.body.count

@@ -377,6 +377,17 @@ public struct RecordCodec {
         }
     }
 
+    /// `events(body:firstSequence:)` with each event read for state (`StateEvent(stored:)`).
+    public static func stateEvents(body b: [UInt8], firstSequence: UInt64) -> Result<[StateEvent], StorageError> {
+        split(b, firstSequence: firstSequence, sequence: \.sequence) { bytes throws(StorageError) in
+            do {
+                return try bytes.withUnsafeBufferPointer { (buffer) throws(EventDecodingError) in try StateEvent(stored: buffer) }
+            } catch {
+                throw StorageError(.corruption, "\(error)")
+            }
+        }
+    }
+
     /// What `events(body:firstSequence:)` checks, but each event read only as far as its header
     /// (`EventHeader`): for a check of the log that hands no event on.
     public static func eventHeaders(body b: [UInt8], firstSequence: UInt64) -> Result<[EventHeader], StorageError> {

@@ -34,7 +34,7 @@ public enum StateLoader {
             }
         }
 
-        func isPast(_ e: Event) -> Bool {
+        func isPast(_ e: some ScannedEvent) -> Bool {
             switch self {
             case .sequence(let s): e.sequence > s
             case .time(let t): e.time > t
@@ -67,13 +67,13 @@ public enum StateLoader {
     public static func load(_ location: LogLocation, snapshots: SnapshotStore, at point: Point = .head, imported policy: ImportedHistory,
                             logger: Logger, progress: (UInt64) -> Void = { _ in }) throws -> Loaded {
         let scanner = LogScanner(directory: location.directory, fileSystem: location.fileSystem)
-        var imported: [Event] = []
+        var imported: [StateEvent] = []
         var isImported = false
         func run(_ start: Projection, from snapshot: SnapshotPoint?) throws -> (Projection, LogScan?) {
             var projection = start
             var replayError: ProjectionError?
             do {
-                let scan = try scanner.scan(from: snapshot) { event in
+                let scan = try scanner.scan(from: snapshot, reading: .states, visitState: { event in
                     if HistoryOrder.isImported(event) {
                         if policy == .refuse {
                             throw StorageError(.invalidArgument, "the log holds imported CloudTrail history: esmlog serves a log of its own (read this one with timeline, replay, export, verify)")
@@ -88,7 +88,7 @@ public enum StateLoader {
                         throw error
                     }
                     progress(event.sequence)
-                }.settingAsideLiveTail(writerLive: location.writerLive)
+                }).settingAsideLiveTail(writerLive: location.writerLive)
                 if let replayError { throw StorageError(.corruption, "replay: \(replayError)") }
                 if scan.snapshotMismatch == nil, let first = scan.corruption.first {
                     throw StorageError(.corruption, "\(location.name)/\(first.file) offset \(first.offset) (sequence \(first.sequence)): \(first.reason)")
