@@ -21,7 +21,7 @@ extension Mapping {
     /// parsing, which compares keys unescaped).
     static func merge(_ members: [UInt8], set: JSONObject, unset: [String]) -> ([UInt8], (UInt32, UInt32, UInt32, UInt32))? {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        var m = Merge(members: members.count, changes: set.members.filter { !unset.contains($0.key) })
+        var m = Merge(members: members.count, changes: unset.isEmpty ? set.members : set.members.filter { !unset.contains($0.key) })
         // Keys are compared as UTF-8 bytes, which is canonical order, without building a String
         // for each stored member.
         let removed = unset.map { Array($0.utf8) }

@@ -8,6 +8,19 @@ public enum MappingState: String, Sendable, CaseIterable, Codable {
     case updating = "Updating"
     case deleting = "Deleting"
 
+    /// The state's place in `allCases`, for counts kept in an array.
+    var ordinal: Int {
+        switch self {
+        case .creating: 0
+        case .enabling: 1
+        case .enabled: 2
+        case .disabling: 3
+        case .disabled: 4
+        case .updating: 5
+        case .deleting: 6
+        }
+    }
+
     /// True while the system owes a transition (the state ends in -ing).
     public var isTransitional: Bool {
         switch self {

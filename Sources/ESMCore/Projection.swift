@@ -111,11 +111,17 @@ public struct Projection: Sendable {
     private var byCreated: [UInt64: String] = [:]
     private var bySource: [String: SortedSequences] = [:]
     private var byFunction: [String: SortedSequences] = [:]
-    /// Mappings in a transitional state, which the system owes an event.
-    private var transitionalUUIDs: Set<String> = []
+    /// The creation sequences of the mappings in a transitional state, which the system owes
+    /// an event. (Sequences rather than UUIDs: a replay changes this set at almost every event.)
+    private var transitionalSequences: Set<UInt64> = []
     /// How many mappings are in each state, kept as events apply so that operators can read it
-    /// without walking every mapping.
-    public private(set) var stateCounts: [MappingState: Int] = [:]
+    /// without walking every mapping; indexed by `MappingState.ordinal`.
+    private var counts = [Int](repeating: 0, count: MappingState.allCases.count)
+
+    /// How many mappings are in each state.
+    public var stateCounts: [MappingState: Int] {
+        Dictionary(uniqueKeysWithValues: MappingState.allCases.map { ($0, counts[$0.ordinal]) })
+    }
 
     public init() {}
 
@@ -133,9 +139,8 @@ public struct Projection: Sendable {
         if let i = mappings.index(forKey: event.uuid) {
             // Changed where it is stored: one lookup, and no copy of the mapping.
             let moves = event.change.movesIndexEntries
-            let before = IndexEntries(mappings.values[i], keys: moves)
-            if try Projector.update(&mappings.values[i], event) {
-                reindex(before, mappings.values[i], updated: moves)
+            if let (before, after) = try Projection.change(&mappings.values[i], by: event, keys: moves) {
+                reindex(before, after)
             } else {
                 unindex(mappings.remove(at: i).value)
             }
@@ -171,45 +176,54 @@ public struct Projection: Sendable {
         byCreated[s] = m.uuid
         if let arn = m.eventSourceArn { bySource[arn, default: SortedSequences()].insert(s) }
         byFunction[m.functionArn, default: SortedSequences()].insert(s)
-        if m.state.isTransitional { transitionalUUIDs.insert(m.uuid) }
-        stateCounts[m.state, default: 0] += 1
+        if m.state.isTransitional { transitionalSequences.insert(s) }
+        counts[m.state.ordinal] += 1
     }
 
-    /// What `reindex` needs of a mapping before an event: its state, and its index keys when
-    /// the event may move them.
+    /// What `reindex` needs of a mapping before and after an event: its place and state, and
+    /// its index keys when the event may move them.
     private struct IndexEntries {
+        var createdSequence: UInt64
         var state: MappingState
-        var eventSourceArn: String?
-        var functionArn = ""
+        var keys: (eventSourceArn: String?, functionArn: String)?
 
-        init(_ m: Mapping, keys: Bool) {
+        init(_ m: borrowing Mapping, keys: Bool) {
+            createdSequence = m.createdSequence
             state = m.state
-            if keys {
-                eventSourceArn = m.eventSourceArn
-                functionArn = m.functionArn
-            }
+            self.keys = keys ? (m.eventSourceArn, m.functionArn) : nil
         }
+    }
+
+    /// Applies an event to a mapping where the projection holds it, reading from it only what
+    /// `reindex` needs (a read of the whole stored value would copy it).
+    /// - Returns: the index entries before and after, or nil when the event removed the mapping.
+    private static func change(_ m: inout Mapping, by event: StateEvent, keys: Bool) throws(ProjectionError)
+        -> (IndexEntries, IndexEntries)?
+    {
+        let before = IndexEntries(m, keys: keys)
+        guard try Projector.update(&m, event) else { return nil }
+        return (before, IndexEntries(m, keys: keys))
     }
 
     /// Moves a mapping that stays from its old index entries to its new ones, touching only
     /// what changed: list order never changes, and only an update can change the function.
-    private mutating func reindex(_ b: IndexEntries, _ a: Mapping, updated: Bool) {
+    private mutating func reindex(_ b: IndexEntries, _ a: IndexEntries) {
         let s = a.createdSequence
-        if updated {
-            let (sourceBefore, sourceAfter) = (b.eventSourceArn, a.eventSourceArn)
+        if let (sourceBefore, functionBefore) = b.keys, let (sourceAfter, functionAfter) = a.keys {
             if sourceBefore != sourceAfter {
                 if let arn = sourceBefore { remove(s, from: &bySource, arn) }
                 if let arn = sourceAfter { bySource[arn, default: SortedSequences()].insert(s) }
             }
-            let (functionBefore, functionAfter) = (b.functionArn, a.functionArn)
             if functionBefore != functionAfter {
                 remove(s, from: &byFunction, functionBefore)
                 byFunction[functionAfter, default: SortedSequences()].insert(s)
             }
         }
-        if a.state.isTransitional { transitionalUUIDs.insert(a.uuid) } else { transitionalUUIDs.remove(a.uuid) }
-        stateCounts[b.state, default: 0] -= 1
-        stateCounts[a.state, default: 0] += 1
+        if a.state.isTransitional != b.state.isTransitional {
+            if a.state.isTransitional { transitionalSequences.insert(s) } else { transitionalSequences.remove(s) }
+        }
+        counts[b.state.ordinal] -= 1
+        counts[a.state.ordinal] += 1
     }
 
     private func remove(_ s: UInt64, from index: inout [String: SortedSequences], _ key: String) {
@@ -223,14 +237,14 @@ public struct Projection: Sendable {
         byCreated[s] = nil
         if let arn = m.eventSourceArn { remove(s, from: &bySource, arn) }
         remove(s, from: &byFunction, m.functionArn)
-        transitionalUUIDs.remove(m.uuid)
-        stateCounts[m.state, default: 0] -= 1
+        transitionalSequences.remove(s)
+        counts[m.state.ordinal] -= 1
     }
 
     /// The mappings in a transitional state since at least `delayMilliseconds` before `now`,
     /// in creation order.
     public func transitional(dueAt now: EventTime, delayMilliseconds: Int64) -> [String] {
-        transitionalUUIDs.compactMap { mappings[$0] }
+        transitionalSequences.compactMap { byCreated[$0].flatMap { mappings[$0] } }
             .filter { $0.lastModified.milliseconds + delayMilliseconds <= now.milliseconds }
             .sorted { $0.createdSequence < $1.createdSequence }
             .map(\.uuid)
