@@ -7,11 +7,12 @@ extension JSON {
     /// Where the value that starts at `start` ends, when its bytes are exactly what `write(to:)`
     /// writes for the value they parse to; nil when that is not certain.
     ///
-    /// The check is strict rather than complete: no white space, object keys in strictly
-    /// ascending byte order, strings of printable ASCII without escapes, integers in their
-    /// shortest form with at most 15 digits, no fractions or exponents, nesting no deeper than
-    /// `plainCanonicalDepthMax`. A value it refuses may still be canonical; the caller then
-    /// builds the value and writes it instead.
+    /// The check is strict rather than complete: no white space, object keys without escapes
+    /// in strictly ascending byte order, strings with no escapes but `\"`, `\\`, `\n`, `\r` and
+    /// `\t` (the writer's), integers in their shortest form with at most 15 digits, no fractions
+    /// or exponents, nesting no deeper than `plainCanonicalDepthMax`. A value it refuses may
+    /// still be canonical; the caller then builds the value and writes it instead. The bytes
+    /// must be valid UTF-8, which it does not check.
     static func plainCanonicalEnd(in b: UnsafeBufferPointer<UInt8>, from start: Int, depth: Int = 0) -> Int? {
         guard start < b.count, depth < plainCanonicalDepthMax else { return nil }
         switch b[start] {
@@ -23,6 +24,8 @@ extension JSON {
             while true {
                 guard let keyEnd = plainStringEnd(in: b, from: i) else { return nil }
                 let key = (i + 1)..<(keyEnd - 1)
+                // Keys order by their unescaped bytes.
+                if b[key].contains(UInt8(ascii: "\\")) { return nil }
                 if let p = previousKey, !b[p].lexicographicallyPrecedes(b[key]) { return nil }
                 previousKey = key
                 guard keyEnd < b.count, b[keyEnd] == UInt8(ascii: ":"),
@@ -50,15 +53,25 @@ extension JSON {
         }
     }
 
-    /// Just after the closing quote of the string whose opening quote is at `start`, when every
-    /// byte between them is printable ASCII other than `"` and the backslash.
+    /// Just after the closing quote of the string whose opening quote is at `start`, when
+    /// between them there is no control character and no escape but those `writeString` writes
+    /// for a quote, a backslash, a line feed, a carriage return and a tab.
     static func plainStringEnd(in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        guard start < b.count, b[start] == UInt8(ascii: "\"") else { return nil }
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        guard start < b.count, b[start] == quote else { return nil }
         var i = start + 1
         while i < b.count {
             let c = b[i]
-            if c == UInt8(ascii: "\"") { return i + 1 }
-            if c < 0x20 || c >= 0x80 || c == UInt8(ascii: "\\") { return nil }
+            if c == quote { return i + 1 }
+            if c < 0x20 { return nil }
+            if c == backslash {
+                guard i + 1 < b.count else { return nil }
+                switch b[i + 1] {
+                case quote, backslash, UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): i += 2
+                default: return nil
+                }
+                continue
+            }
             i += 1
         }
         return nil

@@ -298,6 +298,12 @@ extension JSON {
     static func endOfString(in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
         var i = start + 1
+        // Eight bytes at a time while none of them is a quote or a backslash (or a control
+        // character, which canonical strings do not hold).
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= b.count, !needsEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+        }
         while i < b.count && b[i] != quote { i += b[i] == backslash ? 2 : 1 }
         return i + 1
     }

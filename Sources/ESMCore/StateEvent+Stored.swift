@@ -2,8 +2,8 @@ extension StateEvent {
     /// Reads an event for state from its stored JSON: the state part of what `Event(json:)` reads,
     /// refused by the same rules with the same messages.
     ///
-    /// An event that is all ASCII and holds no escape, which is almost every event of a log, is
-    /// read in one walk over its bytes that checks the syntax of all of it: the members the state
+    /// An event that holds no `\u` escape, which is almost every event of a log, is read in one
+    /// walk over its bytes that checks the syntax of all of it: the members the state
     /// needs are built, a created configuration is kept as its bytes when they are plainly
     /// canonical (`StoredConfiguration(plainCanonical:object:)`), and the actor and the request
     /// are checked for what `Event(json:)` requires of them without being built. Any other event,
@@ -63,6 +63,9 @@ extension StateEvent {
     static func plain(_ b: UnsafeBufferPointer<UInt8>) -> StateEvent? {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), colon = UInt8(ascii: ":"), close = UInt8(ascii: "}")
         guard b.count >= 2, b[0] == UInt8(ascii: "{"), b[1] != close, isPlain(b) else { return nil }
+        // Without `\u` escapes, skipping a string checks what parsing it checks, but its UTF-8:
+        // that is checked here, once for the whole event, when it is not all ASCII.
+        if !EventHeader.isASCII(b), String(validating: b, as: UTF8.self) == nil { return nil }
         var m = Members()
         // The walk: keys and values with no white space between them, each value's syntax
         // checked by the parser's own skipping, as deep as a whole parse would allow.
@@ -75,7 +78,8 @@ extension StateEvent {
                 let keyStart = p.i + 1
                 try p.skipString()
                 let key = UnsafeBufferPointer(rebasing: b[keyStart..<(p.i - 1)])
-                guard p.i < b.count, b[p.i] == colon else { return nil }
+                // A name is compared as its bytes: an escaped one is left to the whole decoding.
+                guard !key.contains(UInt8(ascii: "\\")), p.i < b.count, b[p.i] == colon else { return nil }
                 p.i += 1
                 let valueStart = p.i
                 try p.skipValue()
@@ -93,7 +97,7 @@ extension StateEvent {
         }
         guard p.i == b.count else { return nil }
 
-        // Members as `Event(json:)` reads them. Strings hold no escapes, so their bytes are their text.
+        // Members as `Event(json:)` reads them, strings by the parser's own reading.
         func integer(_ r: Range<Int>?) -> Int? {
             guard let r else { return nil }
             var q = JSONParser(b)
@@ -104,7 +108,9 @@ extension StateEvent {
         }
         func string(_ r: Range<Int>?) -> String? {
             guard let r, b[r.lowerBound] == quote else { return nil }
-            return String(decoding: UnsafeBufferPointer(rebasing: b[(r.lowerBound + 1)..<(r.upperBound - 1)]), as: UTF8.self)
+            var q = JSONParser(b)
+            q.i = r.lowerBound
+            return try? q.parseString()
         }
         func bool(_ r: Range<Int>?) -> Bool? {
             guard let r else { return nil }
@@ -165,10 +171,11 @@ extension StateEvent {
         let required: [StaticString] = ["AccessKeyId", "SourceIp", "UserAgent", "RequestId", "Region"]
         var found: UInt8 = 0
         var i = r.lowerBound + 1
-        // The object's syntax was checked by the walk, and it holds no escape and no white space.
+        // The object's syntax was checked by the walk, and it holds no white space.
         while i < r.upperBound - 1 {
             let keyEnd = JSON.endOfString(in: b, from: i)
             let key = UnsafeBufferPointer(rebasing: b[(i + 1)..<(keyEnd - 1)])
+            if key.contains(UInt8(ascii: "\\")) { return false }  // compared as bytes below
             let valueStart = keyEnd + 1
             let valueEnd = JSON.endOfValue(in: UnsafeBufferPointer(rebasing: b[..<(r.upperBound - 1)]), from: valueStart)
             for (k, name) in required.enumerated()
@@ -186,22 +193,29 @@ extension StateEvent {
         key.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     }
 
-    /// Whether every byte is ASCII and none is a backslash, eight at a time.
+    /// Whether no string holds a `\u` escape (the one escape that skipping a string checks less
+    /// than parsing it: surrogates are paired only when it is parsed). Backslashes are looked at
+    /// eight bytes at a time.
     private static func isPlain(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = b.baseAddress else { return true }
         let raw = UnsafeRawPointer(base)
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         let backslashes = ones &* UInt64(UInt8(ascii: "\\"))
         var i = 0
-        while i + 8 <= b.count {
-            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let x = w ^ backslashes
-            if w & highs != 0 || ((x &- ones) & ~x & highs) != 0 { return false }
-            i += 8
-        }
         while i < b.count {
-            if b[i] >= 0x80 || b[i] == UInt8(ascii: "\\") { return false }
-            i += 1
+            if i + 8 <= b.count {
+                let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ backslashes
+                if ((x &- ones) & ~x & highs) == 0 {
+                    i += 8
+                    continue
+                }
+            }
+            if b[i] == UInt8(ascii: "\\") {
+                if i + 1 < b.count, b[i + 1] == UInt8(ascii: "u") { return false }
+                i += 2
+            } else {
+                i += 1
+            }
         }
         return true
     }
