@@ -273,24 +273,42 @@ extension JSON {
     /// (without its braces), found by skipping over the other members' values; nil when the key
     /// is absent or its value is not a string.
     static func topLevelString(_ key: String, inMembers b: UnsafeBufferPointer<UInt8>) -> String? {
+        var key = key
+        return key.withUTF8 { wanted in
+            var found: String?
+            topLevelStrings([wanted], inMembers: b) { _, value in found = value }
+            return found
+        }
+    }
+
+    /// `topLevelString` for several keys in one walk: `found` is called with the index of each
+    /// key that is present, and its value (nil when it is not a string), in the members' order.
+    static func topLevelStrings(_ keys: [UnsafeBufferPointer<UInt8>], inMembers b: UnsafeBufferPointer<UInt8>,
+                                found: (Int, String?) -> Void) {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        func endOfString(_ start: Int) -> Int { JSON.endOfString(in: b, from: start) }
-        func endOfValue(_ start: Int) -> Int { JSON.endOfValue(in: b, from: start) }
-        let wanted = Array(key.utf8)
+        precondition(keys.count <= 64)
+        var left = keys.count
+        var seen: UInt64 = 0  // a key given twice is read where it first appears, as before
         var i = 0
-        while i < b.count, b[i] == quote {
-            let keyEnd = endOfString(i)
+        while left > 0, i < b.count, b[i] == quote {
+            let keyEnd = JSON.endOfString(in: b, from: i)
             let valueStart = keyEnd + 1  // after the colon
-            let valueEnd = endOfValue(valueStart)
-            if keyEnd - i - 2 == wanted.count && b[(i + 1)..<(keyEnd - 1)].elementsEqual(wanted) {
-                guard valueStart < valueEnd, b[valueStart] == quote else { return nil }
-                let inner = UnsafeBufferPointer(rebasing: b[(valueStart + 1)..<(valueEnd - 1)])
-                if !inner.contains(backslash) { return String(decoding: inner, as: UTF8.self) }
-                return (try? JSON.parse(UnsafeBufferPointer(rebasing: b[valueStart..<valueEnd])))?.stringValue
+            let valueEnd = JSON.endOfValue(in: b, from: valueStart)
+            let name = UnsafeBufferPointer(rebasing: b[(i + 1)..<(keyEnd - 1)])
+            if let k = keys.firstIndex(where: { $0.count == name.count && $0.elementsEqual(name) }), seen & (1 << k) == 0 {
+                seen |= 1 << k
+                left -= 1
+                if valueStart < valueEnd, b[valueStart] == quote {
+                    let inner = UnsafeBufferPointer(rebasing: b[(valueStart + 1)..<(valueEnd - 1)])
+                    found(k, inner.contains(backslash)
+                        ? (try? JSON.parse(UnsafeBufferPointer(rebasing: b[valueStart..<valueEnd])))?.stringValue
+                        : String(decoding: inner, as: UTF8.self))
+                } else {
+                    found(k, nil)
+                }
             }
             i = valueEnd + 1  // past the comma
         }
-        return nil
     }
 
     /// In canonical JSON, where the string whose opening quote is at `start` ends (just after

@@ -109,6 +109,26 @@ public struct Mapping: Sendable, Equatable {
 
     public var functionArn: String { string("FunctionArn") ?? "" }
     public var eventSourceArn: String? { string("EventSourceArn") }
+
+    public typealias IndexKeys = (eventSourceArn: String?, functionArn: String)
+
+    /// `eventSourceArn` and `functionArn`, read in one walk over the bytes (the projection's
+    /// indexes are keyed by both: a start-up from a snapshot reads them for every mapping).
+    public var indexKeys: IndexKeys {
+        var source: String?, function: String?
+        members.withUnsafeBufferPointer { b in
+            JSON.topLevelStrings(Mapping.indexKeyNames, inMembers: b) { k, value in
+                if k == 0 { source = value } else { function = value }
+            }
+        }
+        return (source, function ?? "")
+    }
+    /// The names `indexKeys` reads, built once: a start-up reads them for every mapping.
+    /// (Pointers into the binary's constant strings: never written, so safe to share.)
+    nonisolated(unsafe) private static let indexKeyNames: [UnsafeBufferPointer<UInt8>] = [
+        UnsafeBufferPointer(start: ("EventSourceArn" as StaticString).utf8Start, count: 14),
+        UnsafeBufferPointer(start: ("FunctionArn" as StaticString).utf8Start, count: 11),
+    ]
     /// The configuration members `functionArn` and `eventSourceArn` read.
     static let indexedKeys = ["FunctionArn", "EventSourceArn"]
     /// The account that owns the mapping: the one in its EventSourceMappingArn.

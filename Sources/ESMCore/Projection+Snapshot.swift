@@ -28,15 +28,28 @@ extension Projection {
     /// - Throws: `ProjectionError` when two mappings share a UUID or a creation sequence, or a
     ///   mapping claims an event after the snapshot's sequence.
     public init(restoring mappings: [Mapping], lastSequence: UInt64, lastTime: EventTime) throws(ProjectionError) {
+        try self.init(restoring: [mappings], indexKeys: [], lastSequence: lastSequence, lastTime: lastTime)
+    }
+
+    /// `init(restoring:lastSequence:lastTime:)` from the mappings in parts, in order, as the
+    /// threads that read a snapshot's records hand them over, with each mapping's `indexKeys`
+    /// read already by those threads (reading them was a quarter of the rest), or `indexKeys`
+    /// empty to read them here.
+    public init(restoring parts: [[Mapping]], indexKeys: [[Mapping.IndexKeys]], lastSequence: UInt64,
+                lastTime: EventTime) throws(ProjectionError)
+    {
+        precondition(indexKeys.isEmpty || indexKeys.map(\.count) == parts.map(\.count))
         self.init()
-        reserve(mappings.count)
-        var created = Set<UInt64>()
-        created.reserveCapacity(mappings.count)
-        for m in mappings {
-            guard self.mappings[m.uuid] == nil, created.insert(m.createdSequence).inserted, m.sequence <= lastSequence else {
-                throw ProjectionError(sequence: lastSequence, reason: "snapshot mapping \(m.uuid) does not fit")
+        reserve(parts.reduce(0) { $0 + $1.count })
+        for i in parts.indices {
+            let part = parts[i]
+            for j in part.indices {
+                let m = part[j]
+                let key = indexKeys.isEmpty ? m.indexKeys : indexKeys[i][j]
+                guard m.sequence <= lastSequence, insertRestored(m, keys: key) else {
+                    throw ProjectionError(sequence: lastSequence, reason: "snapshot mapping \(m.uuid) does not fit")
+                }
             }
-            insertRestored(m)
         }
         setPosition(lastSequence: lastSequence, lastTime: lastTime)
     }

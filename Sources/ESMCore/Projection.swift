@@ -160,9 +160,13 @@ public struct Projection: Sendable {
         bySource.reserveCapacity(n)
     }
 
-    mutating func insertRestored(_ m: Mapping) {
-        mappings[m.uuid] = m
-        index(m)
+    /// Adds a mapping read from a snapshot.
+    /// - Returns: false, and the projection is then unusable, when its UUID or its creation
+    ///   sequence is taken.
+    mutating func insertRestored(_ m: Mapping, keys: Mapping.IndexKeys) -> Bool {
+        guard byCreated[m.createdSequence] == nil, mappings.updateValue(m, forKey: m.uuid) == nil else { return false }
+        index(m, keys: keys)
+        return true
     }
 
     mutating func setPosition(lastSequence: UInt64, lastTime: EventTime) {
@@ -170,12 +174,13 @@ public struct Projection: Sendable {
         self.lastTime = lastTime
     }
 
-    private mutating func index(_ m: Mapping) {
+    private mutating func index(_ m: Mapping, keys: Mapping.IndexKeys? = nil) {
         let s = m.createdSequence
         order.insert(s)
         byCreated[s] = m.uuid
-        if let arn = m.eventSourceArn { bySource[arn, default: SortedSequences()].insert(s) }
-        byFunction[m.functionArn, default: SortedSequences()].insert(s)
+        let (source, function) = keys ?? m.indexKeys
+        if let arn = source { bySource[arn, default: SortedSequences()].insert(s) }
+        byFunction[function, default: SortedSequences()].insert(s)
         if m.state.isTransitional { transitionalSequences.insert(s) }
         counts[m.state.ordinal] += 1
     }
@@ -190,7 +195,7 @@ public struct Projection: Sendable {
         init(_ m: borrowing Mapping, keys: Bool) {
             createdSequence = m.createdSequence
             state = m.state
-            self.keys = keys ? (m.eventSourceArn, m.functionArn) : nil
+            self.keys = keys ? m.indexKeys : nil
         }
     }
 
@@ -235,8 +240,9 @@ public struct Projection: Sendable {
         let s = m.createdSequence
         order.remove(s)
         byCreated[s] = nil
-        if let arn = m.eventSourceArn { remove(s, from: &bySource, arn) }
-        remove(s, from: &byFunction, m.functionArn)
+        let (source, function) = m.indexKeys
+        if let arn = source { remove(s, from: &bySource, arn) }
+        remove(s, from: &byFunction, function)
         transitionalSequences.remove(s)
         counts[m.state.ordinal] -= 1
     }
