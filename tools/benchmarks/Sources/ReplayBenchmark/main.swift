@@ -254,7 +254,15 @@ final class Slots: @unchecked Sendable {
     deinit { buffer.deallocate() }
 }
 
-let sizes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(separator: ",").map { Int($0)! } : [1_000, 100_000, 1_000_000]
+let sizes = CommandLine.arguments.count > 1 ? CommandLine.arguments[1].split(separator: ",").compactMap { Int($0) } : [1_000, 100_000, 1_000_000]
+guard !sizes.isEmpty, CommandLine.arguments.count <= 2 else {
+    print("""
+        usage: ReplayBenchmark [EVENTS[,EVENTS...]]      replay, snapshot, start-up and query figures
+               ReplayBenchmark --commands EVENTS ESMLOG  the esmlog commands on one log of EVENTS events
+               ReplayBenchmark --phases DIR | --rss DIR  where loading DIR's snapshot goes / its RSS
+        """)
+    exit(2)
+}
 print("replay and queries, \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
 for events in sizes {
     let dir = NSTemporaryDirectory() + "esmlog-replay-" + UUID().uuidString
