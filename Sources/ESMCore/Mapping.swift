@@ -47,15 +47,8 @@ public struct Mapping: Sendable, Equatable {
 
     public init(uuid: String, configuration: JSONObject, state: MappingState, stateTransitionReason: String,
                 lastModified: EventTime, enabled: Bool, tags: JSONObject, createdSequence: UInt64, sequence: UInt64) {
-        self.uuid = uuid
-        self.state = state
-        self.stateTransitionReason = stateTransitionReason
-        self.lastModified = lastModified
-        self.enabled = enabled
-        self.tags = tags
-        self.createdSequence = createdSequence
-        self.sequence = sequence
-        (members, insertAt) = Mapping.encode(configuration)
+        self.init(uuid: uuid, configuration: StoredConfiguration(configuration), state: state, stateTransitionReason: stateTransitionReason,
+                  lastModified: lastModified, enabled: enabled, tags: tags, createdSequence: createdSequence, sequence: sequence)
     }
 
     /// A mapping whose configuration is given in its stored form.
