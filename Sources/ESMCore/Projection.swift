@@ -152,6 +152,13 @@ public struct Projection: Sendable {
         lastTime = max(lastTime, event.time)
     }
 
+    /// Moves past events that are not applied: for a projection of one mapping's events alone,
+    /// whose sequences skip the other mappings' (a mapping's state depends on its own events only).
+    /// `lastTime` stays that of the last event applied.
+    public mutating func skip(to sequence: UInt64) {
+        if sequence > lastSequence { lastSequence = sequence }
+    }
+
     mutating func reserve(_ n: Int) {
         mappings.reserveCapacity(n)
         byCreated.reserveCapacity(n)

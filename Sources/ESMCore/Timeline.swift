@@ -46,9 +46,7 @@ public struct TimelineBuilder {
     /// The entry for the next event of the log.
     /// - Throws: `ProjectionError` when the event does not fit the log before it.
     public mutating func next(_ event: Event) throws(ProjectionError) -> TimelineEntry {
-        if oneMapping, event.sequence > projection.lastSequence {
-            projection.setPosition(lastSequence: event.sequence - 1, lastTime: projection.lastTime)
-        }
+        if oneMapping, event.sequence > projection.lastSequence { projection.skip(to: event.sequence - 1) }
         let before = projection.mappings[event.uuid]
         try projection.apply(event)
         let after = projection.mappings[event.uuid]

@@ -174,8 +174,10 @@ struct Replay: ParsableCommand {
     var atSeq: UInt64?
     @Option(help: "The state at this time, RFC 3339 (after the last event at or before it).")
     var at: String?
-    @Option(help: "Print only this mapping.")
+    @Option(help: "Print only this mapping (read through the mapping index: its own records, each checked, and the log after the index).")
     var mapping: String?
+    @Flag(help: "With --mapping: rebuild every mapping's state as without --mapping (the newest snapshot at or before the point, then the log after it) and print this one, instead of reading the mapping's own records through the mapping index.")
+    var verify = false
     @Option(help: "Output format: json.")
     var format: String = "json"
 
@@ -191,8 +193,12 @@ struct Replay: ParsableCommand {
         var logger = Logger(label: "esmlog")
         logger.logLevel = .warning
         let progress = Progress()
-        let (projection, _) = try folder.withLocation { location in
-            try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, logger: logger) { progress.step($0) }
+        let projection = try folder.withLocation { location in
+            if let mapping, !verify, try folder.postgres == nil,
+                let one = try TimeTravel.mapping(mapping, dataDirectory: dataDir, location: location, at: point) {
+                return one
+            }
+            return try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, logger: logger) { progress.step($0) }.0
         }
         progress.finish()
         var document = projection.document(mapping: mapping)

@@ -131,6 +131,15 @@ def test_replay_at_a_time_or_sequence_equals_what_the_api_showed_then(data_dir):
         assert replayed["EventSourceMappings"] == shown, at
         by_seq = json.loads(run_cli("replay", "--data-dir", data_dir, "--at-seq", str(replayed["Sequence"])).stdout)
         assert by_seq == replayed
+        # One mapping, read through the mapping index: what the whole replay shows of it, the
+        # bytes of the snapshot-and-log path (--verify), and the same Sequence.
+        for uuid in uuids:
+            args = ["replay", "--data-dir", data_dir, "--at", at, "--mapping", uuid]
+            fast, walked = run_cli(*args).stdout, run_cli(*args, "--verify").stdout
+            assert fast == walked, (at, uuid)
+            one = json.loads(fast)
+            assert one["EventSourceMappings"] == [m for m in shown if m["UUID"] == uuid], (at, uuid)
+            assert one["Sequence"] == replayed["Sequence"]
     one = json.loads(run_cli("replay", "--data-dir", data_dir, "--mapping", moments[0][1][0]["UUID"]).stdout)
     assert [m["UUID"] for m in one["EventSourceMappings"]] == [moments[0][1][0]["UUID"]]
     made = run_cli("snapshot", "--data-dir", data_dir).stdout
