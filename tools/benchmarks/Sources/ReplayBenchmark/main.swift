@@ -179,15 +179,38 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--commands" {
     }, visitRecord: { position, _ in
         if position.lastSequence % 100_000 == 0 { _ = try snapshots.write(state, at: position) }
     })
-    let atSeq = try command(["replay", "--data-dir", dir, "--at-seq", "\(events * 55 / 100)", "--mapping", id])
-    let atTime = try command(["replay", "--data-dir", dir, "--at", "\(middle!)", "--mapping", id])
+    // One mapping is read through the mapping index; with --verify, from the snapshot before the
+    // point and the log after it, as every mapping is. Both must print the same bytes.
+    let bySeq = ["replay", "--data-dir", dir, "--at-seq", "\(events * 55 / 100)", "--mapping", id]
+    let byTime = ["replay", "--data-dir", dir, "--at", "\(middle!)", "--mapping", id]
+    for arguments in [bySeq, byTime] {
+        precondition(output(binary, arguments) == output(binary, arguments + ["--verify"]), "\(arguments): the two reads differ")
+    }
+    let atSeq = try command(bySeq)
+    let atTime = try command(byTime)
+    let atSeqWalk = try command(bySeq + ["--verify"])
+    let atTimeWalk = try command(byTime + ["--verify"])
     let whole = try command(["replay", "--data-dir", dir, "--at-seq", "\(events * 55 / 100)"])
     print("  time travel, snapshots every 100,000 events (\(try snapshots.list().count)):")
-    print("    esmlog replay --at-seq \(events * 55 / 100) --mapping UUID: \(String(format: "%.3f", atSeq)) s")
-    print("    esmlog replay --at \(middle!) --mapping UUID: \(String(format: "%.3f", atTime)) s")
+    print("    esmlog replay --at-seq \(events * 55 / 100) --mapping UUID: \(String(format: "%.1f", atSeq * 1000)) ms; with --verify (snapshot and log): \(String(format: "%.3f", atSeqWalk)) s")
+    print("    esmlog replay --at \(middle!) --mapping UUID: \(String(format: "%.1f", atTime * 1000)) ms; with --verify: \(String(format: "%.3f", atTimeWalk)) s")
     print("    esmlog replay --at-seq \(events * 55 / 100), every mapping's JSON: \(String(format: "%.3f", whole)) s")
     if ProcessInfo.processInfo.environment["ESMLOG_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) } else { print("kept \(dir)") }
     exit(0)
+}
+
+/// What `binary` prints to stdout with `arguments` (not timed).
+func output(_ binary: String, _ arguments: [String]) -> Data {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try! p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    precondition(p.terminationStatus == 0, "\(arguments) failed")
+    return data
 }
 
 /// Runs `binary` with `arguments`, its output to /dev/null, and waits for it with waitpid.
