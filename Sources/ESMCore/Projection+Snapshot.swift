@@ -38,20 +38,57 @@ extension Projection {
     public init(restoring parts: [[Mapping]], indexKeys: [[Mapping.IndexKeys]], lastSequence: UInt64,
                 lastTime: EventTime) throws(ProjectionError)
     {
-        precondition(indexKeys.isEmpty || indexKeys.map(\.count) == parts.map(\.count))
-        self.init()
-        reserve(parts.reduce(0) { $0 + $1.count })
-        for i in parts.indices {
-            let part = parts[i]
-            for j in part.indices {
-                let m = part[j]
-                let key = indexKeys.isEmpty ? m.indexKeys : indexKeys[i][j]
-                guard m.sequence <= lastSequence, insertRestored(m, keys: key) else {
-                    throw ProjectionError(sequence: lastSequence, reason: "snapshot mapping \(m.uuid) does not fit")
+        self.init(restoring: try RestoredTable(parts, lastSequence: lastSequence),
+                  try RestoredIndexes(parts, indexKeys: indexKeys, lastSequence: lastSequence), lastSequence: lastSequence, lastTime: lastTime)
+    }
+
+    /// A projection from the two halves of a restore, built from the same parts (at the same
+    /// time, on two threads, if the caller likes: they share nothing).
+    public init(restoring table: consuming RestoredTable, _ indexes: consuming RestoredIndexes, lastSequence: UInt64, lastTime: EventTime) {
+        self.init(mappings: table.mappings, ix: indexes.ix, lastSequence: lastSequence, lastTime: lastTime)
+    }
+
+    /// One half of a restore: the mappings by UUID.
+    public struct RestoredTable: Sendable {
+        let mappings: [String: Mapping]
+
+        /// - Throws: `ProjectionError` when two mappings share a UUID.
+        public init(_ parts: [[Mapping]], lastSequence: UInt64) throws(ProjectionError) {
+            var table: [String: Mapping] = [:]
+            table.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+            for part in parts {
+                for m in part where table.updateValue(m, forKey: m.uuid) != nil {
+                    throw ProjectionError(sequence: lastSequence, reason: "snapshot mapping \(m.uuid) does not fit: its UUID is taken")
                 }
             }
+            mappings = table
         }
-        setPosition(lastSequence: lastSequence, lastTime: lastTime)
+    }
+
+    /// The other half: the indexes over the same mappings.
+    public struct RestoredIndexes: Sendable {
+        let ix: ProjectionIndexes
+
+        /// - Parameter indexKeys: each mapping's `indexKeys`, in the shape of `parts`; or empty,
+        ///   to read them here.
+        /// - Throws: `ProjectionError` when two mappings share a creation sequence, or a mapping
+        ///   claims an event after `lastSequence`.
+        public init(_ parts: [[Mapping]], indexKeys: [[Mapping.IndexKeys]], lastSequence: UInt64) throws(ProjectionError) {
+            precondition(indexKeys.isEmpty || indexKeys.map(\.count) == parts.map(\.count))
+            var ix = ProjectionIndexes()
+            ix.reserve(parts.reduce(0) { $0 + $1.count })
+            for i in parts.indices {
+                for j in parts[i].indices {
+                    let (created, sequence) = (parts[i][j].createdSequence, parts[i][j].sequence)
+                    guard sequence <= lastSequence, ix.byCreated[created] == nil else {
+                        throw ProjectionError(sequence: lastSequence, reason: "snapshot mapping \(parts[i][j].uuid) does not fit: "
+                                              + (sequence > lastSequence ? "its sequence is after the snapshot's" : "its creation sequence is taken"))
+                    }
+                    ix.insert(parts[i][j], keys: indexKeys.isEmpty ? nil : indexKeys[i][j])
+                }
+            }
+            self.ix = ix
+        }
     }
 
     /// The state as canonical bytes: equal bytes mean equal state, whatever the path to it.

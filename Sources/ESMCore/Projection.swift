@@ -107,20 +107,11 @@ public struct Projection: Sendable {
     /// The time of the last event applied.
     public private(set) var lastTime = EventTime(milliseconds: 0)
 
-    private var order = SortedSequences()
-    private var byCreated: [UInt64: String] = [:]
-    private var bySource: [String: SortedSequences] = [:]
-    private var byFunction: [String: SortedSequences] = [:]
-    /// The creation sequences of the mappings in a transitional state, which the system owes
-    /// an event. (Sequences rather than UUIDs: a replay changes this set at almost every event.)
-    private var transitionalSequences: Set<UInt64> = []
-    /// How many mappings are in each state, kept as events apply so that operators can read it
-    /// without walking every mapping; indexed by `MappingState.ordinal`.
-    private var counts = [Int](repeating: 0, count: MappingState.allCases.count)
+    var ix = ProjectionIndexes()
 
     /// How many mappings are in each state.
     public var stateCounts: [MappingState: Int] {
-        Dictionary(uniqueKeysWithValues: MappingState.allCases.map { ($0, counts[$0.ordinal]) })
+        Dictionary(uniqueKeysWithValues: MappingState.allCases.map { ($0, ix.counts[$0.ordinal]) })
     }
 
     public init() {}
@@ -140,13 +131,13 @@ public struct Projection: Sendable {
             // Changed where it is stored: one lookup, and no copy of the mapping.
             let moves = event.change.movesIndexEntries
             if let (before, after) = try Projection.change(&mappings.values[i], by: event, keys: moves) {
-                reindex(before, after)
+                ix.move(before, after)
             } else {
-                unindex(mappings.remove(at: i).value)
+                ix.remove(mappings.remove(at: i).value)
             }
         } else if let a = try Projector.first(event) {
             mappings[event.uuid] = a
-            index(a)
+            ix.insert(a)
         }
         lastSequence = event.sequence
         lastTime = max(lastTime, event.time)
@@ -159,42 +150,17 @@ public struct Projection: Sendable {
         if sequence > lastSequence { lastSequence = sequence }
     }
 
-    mutating func reserve(_ n: Int) {
-        mappings.reserveCapacity(n)
-        byCreated.reserveCapacity(n)
-        // Most sources have one mapping: growing this one dictionary by doubling was a tenth of
-        // a start-up from a snapshot.
-        bySource.reserveCapacity(n)
-    }
-
-    /// Adds a mapping read from a snapshot.
-    /// - Returns: false, and the projection is then unusable, when its UUID or its creation
-    ///   sequence is taken.
-    mutating func insertRestored(_ m: Mapping, keys: Mapping.IndexKeys) -> Bool {
-        guard byCreated[m.createdSequence] == nil, mappings.updateValue(m, forKey: m.uuid) == nil else { return false }
-        index(m, keys: keys)
-        return true
-    }
-
-    mutating func setPosition(lastSequence: UInt64, lastTime: EventTime) {
+    /// A projection of these mappings, indexed by `ix`, after event `lastSequence`.
+    init(mappings: [String: Mapping], ix: ProjectionIndexes, lastSequence: UInt64, lastTime: EventTime) {
+        self.mappings = mappings
+        self.ix = ix
         self.lastSequence = lastSequence
         self.lastTime = lastTime
     }
 
-    private mutating func index(_ m: Mapping, keys: Mapping.IndexKeys? = nil) {
-        let s = m.createdSequence
-        order.insert(s)
-        byCreated[s] = m.uuid
-        let (source, function) = keys ?? m.indexKeys
-        if let arn = source { bySource[arn, default: SortedSequences()].insert(s) }
-        byFunction[function, default: SortedSequences()].insert(s)
-        if m.state.isTransitional { transitionalSequences.insert(s) }
-        counts[m.state.ordinal] += 1
-    }
-
-    /// What `reindex` needs of a mapping before and after an event: its place and state, and
-    /// its index keys when the event may move them.
-    private struct IndexEntries {
+    /// What `ProjectionIndexes.move` needs of a mapping before and after an event: its place
+    /// and state, and its index keys when the event may move them.
+    struct IndexEntries {
         var createdSequence: UInt64
         var state: MappingState
         var keys: (eventSourceArn: String?, functionArn: String)?
@@ -207,7 +173,7 @@ public struct Projection: Sendable {
     }
 
     /// Applies an event to a mapping where the projection holds it, reading from it only what
-    /// `reindex` needs (a read of the whole stored value would copy it).
+    /// `ProjectionIndexes.move` needs (a read of the whole stored value would copy it).
     /// - Returns: the index entries before and after, or nil when the event removed the mapping.
     private static func change(_ m: inout Mapping, by event: StateEvent, keys: Bool) throws(ProjectionError)
         -> (IndexEntries, IndexEntries)?
@@ -217,47 +183,10 @@ public struct Projection: Sendable {
         return (before, IndexEntries(m, keys: keys))
     }
 
-    /// Moves a mapping that stays from its old index entries to its new ones, touching only
-    /// what changed: list order never changes, and only an update can change the function.
-    private mutating func reindex(_ b: IndexEntries, _ a: IndexEntries) {
-        let s = a.createdSequence
-        if let (sourceBefore, functionBefore) = b.keys, let (sourceAfter, functionAfter) = a.keys {
-            if sourceBefore != sourceAfter {
-                if let arn = sourceBefore { remove(s, from: &bySource, arn) }
-                if let arn = sourceAfter { bySource[arn, default: SortedSequences()].insert(s) }
-            }
-            if functionBefore != functionAfter {
-                remove(s, from: &byFunction, functionBefore)
-                byFunction[functionAfter, default: SortedSequences()].insert(s)
-            }
-        }
-        if a.state.isTransitional != b.state.isTransitional {
-            if a.state.isTransitional { transitionalSequences.insert(s) } else { transitionalSequences.remove(s) }
-        }
-        counts[b.state.ordinal] -= 1
-        counts[a.state.ordinal] += 1
-    }
-
-    private func remove(_ s: UInt64, from index: inout [String: SortedSequences], _ key: String) {
-        index[key]?.remove(s)
-        if index[key]?.isEmpty == true { index[key] = nil }
-    }
-
-    private mutating func unindex(_ m: Mapping) {
-        let s = m.createdSequence
-        order.remove(s)
-        byCreated[s] = nil
-        let (source, function) = m.indexKeys
-        if let arn = source { remove(s, from: &bySource, arn) }
-        remove(s, from: &byFunction, function)
-        transitionalSequences.remove(s)
-        counts[m.state.ordinal] -= 1
-    }
-
     /// The mappings in a transitional state since at least `delayMilliseconds` before `now`,
     /// in creation order.
     public func transitional(dueAt now: EventTime, delayMilliseconds: Int64) -> [String] {
-        transitionalSequences.compactMap { byCreated[$0].flatMap { mappings[$0] } }
+        ix.transitionalSequences.compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
             .filter { $0.lastModified.milliseconds + delayMilliseconds <= now.milliseconds }
             .sorted { $0.createdSequence < $1.createdSequence }
             .map(\.uuid)
@@ -265,17 +194,17 @@ public struct Projection: Sendable {
 
     /// The mappings whose EventSourceArn is `arn`, in creation order.
     public func mappings(eventSourceArn arn: String) -> [Mapping] {
-        (bySource[arn]?.values ?? []).compactMap { byCreated[$0].flatMap { mappings[$0] } }
+        (ix.bySource[arn]?.values ?? []).compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
     }
 
     /// The mappings whose FunctionArn is `arn`, in creation order.
     public func mappings(functionArn arn: String) -> [Mapping] {
-        (byFunction[arn]?.values ?? []).compactMap { byCreated[$0].flatMap { mappings[$0] } }
+        (ix.byFunction[arn]?.values ?? []).compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
     }
 
     /// Every mapping in creation order.
     public var all: [Mapping] {
-        order.values.compactMap { byCreated[$0].flatMap { mappings[$0] } }
+        ix.order.values.compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
     }
 
     /// One page of ListEventSourceMappings.
@@ -294,11 +223,11 @@ public struct Projection: Sendable {
         let candidates: SortedSequences
         var check: ((Mapping) -> Bool)? = nil
         switch (eventSourceArn, functionArn) {
-        case (nil, nil): candidates = order
-        case (let s?, nil): candidates = bySource[s] ?? SortedSequences()
-        case (nil, let f?): candidates = byFunction[f] ?? SortedSequences()
+        case (nil, nil): candidates = ix.order
+        case (let s?, nil): candidates = ix.bySource[s] ?? SortedSequences()
+        case (nil, let f?): candidates = ix.byFunction[f] ?? SortedSequences()
         case (let s?, let f?):
-            let a = bySource[s] ?? SortedSequences(), b = byFunction[f] ?? SortedSequences()
+            let a = ix.bySource[s] ?? SortedSequences(), b = ix.byFunction[f] ?? SortedSequences()
             if a.count <= b.count {
                 candidates = a
                 check = { $0.functionArn == f }
@@ -312,7 +241,7 @@ public struct Projection: Sendable {
         while i < candidates.count {
             let s = candidates[i]
             i += 1
-            guard let m = byCreated[s].flatMap({ mappings[$0] }), check?(m) ?? true,
+            guard let m = ix.byCreated[s].flatMap({ mappings[$0] }), check?(m) ?? true,
                   account == nil || m.account == account else { continue }
             if page.count == limit { return (page, page.last!.createdSequence) }
             page.append(m)

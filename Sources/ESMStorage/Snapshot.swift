@@ -210,8 +210,19 @@ public struct SnapshotStore: Sendable {
         }
         let total = parts.reduce(0) { $0 + $1.count }
         guard UInt64(total) == count else { throw bad("holds \(total) mappings, header says \(count)") }
+        // The table of mappings and the indexes share nothing: one is built on each core.
+        let restored = RestoreSlots(), all = consume parts, allKeys = consume keys
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            if k == 0 {
+                restored.table = Result { () throws(ProjectionError) in try Projection.RestoredTable(all, lastSequence: sequence) }
+            } else {
+                restored.indexes = Result { () throws(ProjectionError) in
+                    try Projection.RestoredIndexes(all, indexKeys: allKeys, lastSequence: sequence)
+                }
+            }
+        }
         do {
-            let projection = try Projection(restoring: consume parts, indexKeys: consume keys, lastSequence: sequence, lastTime: time)
+            let projection = Projection(restoring: try restored.table!.get(), try restored.indexes!.get(), lastSequence: sequence, lastTime: time)
             return (projection, SnapshotPoint(sequence: sequence, time: time, position: position))
         } catch {
             throw bad("\(error)")
@@ -223,6 +234,13 @@ public struct SnapshotStore: Sendable {
         for (name, _) in try list().dropFirst(keep) { try fs.remove(directory + "/" + name) }
         for name in try fs.list(directory) where name.hasSuffix(".tmp") { try fs.remove(directory + "/" + name) }
     }
+}
+
+/// The two halves of a restore, each set by its own iteration of `concurrentPerform` and read
+/// after it has returned.
+final class RestoreSlots: @unchecked Sendable {
+    var table: Result<Projection.RestoredTable, ProjectionError>?
+    var indexes: Result<Projection.RestoredIndexes, ProjectionError>?
 }
 
 /// One result slot per parsing worker; each worker writes only its own slot, and the slots are

@@ -38,7 +38,11 @@ import Testing
         let parts = [Array(all[0..<5]), [], Array(all[5...])]
         let inParts = try Projection(restoring: parts, indexKeys: parts.map { $0.map(\.indexKeys) }, lastSequence: 30,
                                      lastTime: EventTime(milliseconds: 99))
-        for p in [whole, inParts] {
+        let halves = Projection(restoring: try Projection.RestoredTable(parts, lastSequence: 30),
+                                try Projection.RestoredIndexes(parts, indexKeys: [], lastSequence: 30), lastSequence: 30,
+                                lastTime: EventTime(milliseconds: 99))
+        #expect(halves.document() == whole.document())
+        for p in [whole, inParts, halves] {
             #expect(p.all.map(\.uuid) == all.map(\.uuid))
             #expect(p.mappings(functionArn: "arn:aws:lambda:us-east-1:123456789012:function:fn1").map(\.uuid) == [1, 4, 7, 10].map(uuid))
             #expect(p.mappings(eventSourceArn: sqsArn + "-\"q\"").map(\.uuid) == [uuid(7)])
@@ -59,5 +63,11 @@ import Testing
         #expect(throws: ProjectionError.self) { try Projection(restoring: all + [twin], lastSequence: 30, lastTime: EventTime(milliseconds: 0)) }
         #expect(throws: ProjectionError.self) { try Projection(restoring: all, lastSequence: 24, lastTime: EventTime(milliseconds: 0)) }
         #expect(throws: Never.self) { try Projection(restoring: all, lastSequence: 25, lastTime: EventTime(milliseconds: 0)) }
+        // Each half of a restore refuses what it can see, and only that.
+        #expect(throws: ProjectionError.self) { try Projection.RestoredTable([all, [all[3]]], lastSequence: 30) }
+        #expect(throws: Never.self) { try Projection.RestoredTable([all, [twin]], lastSequence: 30) }
+        #expect(throws: ProjectionError.self) { try Projection.RestoredIndexes([all, [twin]], indexKeys: [], lastSequence: 30) }
+        #expect(throws: Never.self) { try Projection.RestoredTable([all], lastSequence: 24) }
+        #expect(throws: ProjectionError.self) { try Projection.RestoredIndexes([all], indexKeys: [], lastSequence: 24) }
     }
 }
