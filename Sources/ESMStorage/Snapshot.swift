@@ -3,8 +3,8 @@ import ESMCore
 import Foundation
 import Logging
 
-// Snapshot file, version 2 (docs/log-format.md, "Snapshots"):
-//   0   8  magic "ESMSNAP1"       8   2  version (2; 1 is still read)  10  2  header size (160)
+// Snapshot file, version 3 (docs/log-format.md, "Snapshots"):
+//   0   8  magic "ESMSNAP1"       8   2  version (3; 1 and 2 are still read)  10  2  header size (160)
 //   12  4  zero                   16  8  sequence: the last event the snapshot includes
 //   24  8  that event's time, ms  32  32 chain hash after the log record holding that event
 //   64  32 chain hash before it   96  8  that record's segment index
@@ -12,11 +12,12 @@ import Logging
 //   128 8  stored body length     136 8  body length before compression
 //   144 4  dictionary length (0: none)                       148 4  CRC-32C of bytes 160..<end
 //   152 4  zero                   156 4  CRC-32C of bytes 0..<156
-//   160 .. the zstd dictionary in force at that record, then the body: one zstd frame of, per
-//          mapping in creation order, a 4-byte length and the mapping's record: in version 2
-//          `Mapping.writeSnapshotRecord` (fixed fields, and the configuration's canonical bytes
-//          as the mapping keeps them); in version 1 `Mapping.snapshotJSON` in packed form
-//          (`JSON.packedBytes`)
+//   160 .. the zstd dictionary in force at that record, then the body: zstd frames (one in
+//          versions 1 and 2; in version 3 up to 8, each ending at a record, so that they are
+//          decompressed on every core) of, per mapping in creation order, a 4-byte length and the
+//          mapping's record: in versions 2 and 3 `Mapping.writeSnapshotRecord` (fixed fields, and
+//          the configuration's canonical bytes as the mapping keeps them); in version 1
+//          `Mapping.snapshotJSON` in packed form (`JSON.packedBytes`)
 
 /// Where a snapshot stands in the log.
 public struct SnapshotPoint: Sendable {
@@ -32,8 +33,12 @@ public struct SnapshotPoint: Sendable {
 /// a few kept. A snapshot never replaces the log; it only shortens replay.
 public struct SnapshotStore: Sendable {
     public static let magic: [UInt8] = Array("ESMSNAP1".utf8)
-    /// The version written; versions 1 and 2 are read.
-    public static let version: UInt16 = 2
+    /// The version written; versions 1 and 2 are still read.
+    public static let version: UInt16 = 3
+    /// The most frames a body is cut into, and the fewest bytes (before compression) in a frame.
+    /// Fixed, not the writer's cores: the same state makes the same file on every machine.
+    static let framesMax = 8
+    static let frameBytesMin = 4 << 20
     public static let headerSize = 160
     public static let suffix = ".snap"
     /// Snapshots kept: the newest few, so a damaged newest one still leaves a recent fallback.
@@ -71,21 +76,31 @@ public struct SnapshotStore: Sendable {
         try write(projection, at: position, version: SnapshotStore.version)
     }
 
-    /// `write` in a given version: the tests write version 1 to check it is still read.
-    func write(_ projection: Projection, at position: RecordPosition, version: UInt16) throws(StorageError) -> String {
+    /// `write` in a given version (the tests write the older ones to check they are still read),
+    /// with frames of at least `frameBytes` (the tests make several of a small state).
+    func write(_ projection: Projection, at position: RecordPosition, version: UInt16,
+               frameBytes: Int = SnapshotStore.frameBytesMin) throws(StorageError) -> String {
         precondition(position.lastSequence == projection.lastSequence, "a snapshot points at the record of its last event")
-        precondition(version == 1 || version == 2)
+        precondition((1...3).contains(version))
         var raw: [UInt8] = []
         raw.reserveCapacity(projection.mappings.count * 1024)
+        var starts: [Int] = []
+        starts.reserveCapacity(projection.mappings.count)
         for m in projection.all {
             let start = raw.count
+            starts.append(start)
             raw.appendLE(UInt32(0))  // the length, filled in below
             if version == 1 { raw.append(contentsOf: m.snapshotJSON.packedBytes) } else { m.writeSnapshotRecord(to: &raw) }
             let n = UInt32(raw.count - start - 4).littleEndian
             raw.withUnsafeMutableBytes { $0.storeBytes(of: n, toByteOffset: start, as: UInt32.self) }
         }
         let dictionary = position.dictionary?.bytes ?? []
-        let tail = dictionary + Zstd().compress(raw)
+        let cuts = version < 3 ? [0, raw.count] : SnapshotStore.frameCuts(starts, end: raw.count, frameBytes: frameBytes)
+        let frames = Slots<[UInt8]>(count: cuts.count - 1)
+        let body = raw
+        DispatchQueue.concurrentPerform(iterations: cuts.count - 1) { k in frames[k] = Zstd().compress(body[cuts[k]..<cuts[k + 1]]) }
+        var tail = dictionary
+        for k in 0..<(cuts.count - 1) { tail += frames[k]! }
         var h: [UInt8] = []
         h.append(contentsOf: SnapshotStore.magic)
         h.appendLE(version)
@@ -113,6 +128,21 @@ public struct SnapshotStore: Sendable {
         return name
     }
 
+    /// Where the body's frames begin and end: at record starts, about evenly, each at least
+    /// `frameBytes` long (one frame for a small body).
+    static func frameCuts(_ recordStarts: [Int], end: Int, frameBytes: Int) -> [Int] {
+        let frames = max(1, min(framesMax, end / max(1, frameBytes)))
+        var cuts = [0]
+        var r = 0
+        for k in 1..<max(1, frames) {
+            let target = end / frames * k
+            while r < recordStarts.count, recordStarts[r] < target { r += 1 }
+            if r < recordStarts.count, recordStarts[r] > cuts.last! { cuts.append(recordStarts[r]) }
+        }
+        cuts.append(end)
+        return cuts
+    }
+
     /// The time of a snapshot's last event, from its header alone; nil when the header is not a
     /// whole snapshot header (the snapshot would then be skipped when loaded).
     public func time(of name: String) -> EventTime? {
@@ -137,7 +167,7 @@ public struct SnapshotStore: Sendable {
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
         if let problem = SnapshotStore.headerProblem(b) { throw bad(problem) }
         let version = b.readLE(UInt16.self, at: 8)
-        guard version == 1 || version == 2, b.readLE(UInt16.self, at: 10) == SnapshotStore.headerSize else {
+        guard (1...3).contains(version), b.readLE(UInt16.self, at: 10) == SnapshotStore.headerSize else {
             throw StorageError(.unsupportedVersion, "snapshot \(name): unknown version")
         }
         let sequence = b.readLE(UInt64.self, at: 16)
@@ -161,7 +191,7 @@ public struct SnapshotStore: Sendable {
             previousHash: ChainHash(bytes: Array(b[64..<96])), hash: ChainHash(bytes: Array(b[32..<64])), lastSequence: sequence,
             dictionary: dictionary)
         let body = b[(SnapshotStore.headerSize + dictionaryLength)...]
-        guard let raw = Zstd().decompress(body, sizeMax: Int(rawSize)), raw.count == Int(rawSize) else { throw bad("body does not decompress") }
+        guard let raw = SnapshotStore.decompress(body, size: Int(rawSize), oneFrame: version < 3) else { throw bad("body does not decompress") }
         // Find the records, then parse them on every core: they are independent, and parsing is
         // most of the cost of a start-up from a snapshot.
         var ranges: [Range<Int>] = []
@@ -229,11 +259,62 @@ public struct SnapshotStore: Sendable {
         }
     }
 
+    /// The body's frames decompressed, each on its own thread, into one array of `size` bytes.
+    /// - Returns: nil when a frame is damaged, or their sizes do not add up to `size`.
+    static func decompress(_ body: ArraySlice<UInt8>, size: Int, oneFrame: Bool) -> [UInt8]? {
+        guard let frames = Zstd.frames(in: body), !frames.isEmpty, !oneFrame || frames.count == 1,
+            frames.reduce(0, { $0 + $1.contentSize }) == size
+        else { return nil }
+        var starts = [0]
+        for f in frames { starts.append(starts.last! + f.contentSize) }
+        let offsets = starts
+        let done = Slots<Bool>(count: frames.count)
+        let raw = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buffer, initialized in
+            let out = UnsafeMutableRawBufferPointer(buffer)
+            let shared = SharedBuffer(out)
+            DispatchQueue.concurrentPerform(iterations: frames.count) { k in
+                let f = frames[k].bytes
+                let frame = body[(body.startIndex + f.lowerBound)..<(body.startIndex + f.upperBound)]
+                done[k] = Zstd().decompress(frame, into: UnsafeMutableRawBufferPointer(rebasing: shared.bytes[offsets[k]..<offsets[k + 1]]))
+            }
+            // Bytes a failed frame did not write are never read: the array is then dropped.
+            initialized = size
+        }
+        return (0..<frames.count).allSatisfy({ done[$0] == true }) ? raw : nil
+    }
+
     /// Removes all but the newest `keep` snapshots (and leftover temporary files).
     public func prune(keep: Int = SnapshotStore.keepCount) throws(StorageError) {
         for (name, _) in try list().dropFirst(keep) { try fs.remove(directory + "/" + name) }
         for name in try fs.list(directory) where name.hasSuffix(".tmp") { try fs.remove(directory + "/" + name) }
     }
+}
+
+/// One result slot per iteration of `concurrentPerform`, each written by its own iteration and
+/// read after it has returned.
+final class Slots<T>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<T?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    subscript(i: Int) -> T? {
+        get { slots[i] }
+        set { slots[i] = newValue }
+    }
+}
+
+/// Bytes that the iterations of `concurrentPerform` write, each its own range.
+struct SharedBuffer: @unchecked Sendable {
+    let bytes: UnsafeMutableRawBufferPointer
+    init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
 }
 
 /// The two halves of a restore, each set by its own iteration of `concurrentPerform` and read

@@ -10,7 +10,7 @@ public final class Zstd {
     public static let levelDefault: Int32 = 3
 
     private let cctx: OpaquePointer
-    private let dctx: OpaquePointer
+    fileprivate let dctx: OpaquePointer
     public let level: Int32
 
     public init(level: Int32 = Zstd.levelDefault) {
@@ -30,6 +30,11 @@ public final class Zstd {
 
     /// Compresses `input` into one frame, against `dictionary` when given.
     public func compress(_ input: [UInt8], dictionary: ZstdDictionary? = nil) -> [UInt8] {
+        compress(input[...], dictionary: dictionary)
+    }
+
+    /// `compress(_:dictionary:)` of a slice.
+    public func compress(_ input: ArraySlice<UInt8>, dictionary: ZstdDictionary? = nil) -> [UInt8] {
         ZSTD_CCtx_refCDict(cctx, dictionary?.cdict)
         let bound = ZSTD_compressBound(input.count)
         var out = [UInt8](repeating: 0, count: bound)
@@ -56,6 +61,34 @@ public final class Zstd {
         guard ZSTD_isError(n) == 0, n == size else { return nil }
         out.removeLast(out.count - size)
         return out
+    }
+}
+
+extension Zstd {
+    /// The frames one after another in `input` (offsets relative to its start): each one's bytes
+    /// and declared content size.
+    /// - Returns: nil when a frame is damaged or does not declare its size.
+    public static func frames(in input: ArraySlice<UInt8>) -> [(bytes: Range<Int>, contentSize: Int)]? {
+        input.withUnsafeBytes { b -> [(bytes: Range<Int>, contentSize: Int)]? in
+            var frames: [(bytes: Range<Int>, contentSize: Int)] = []
+            var at = 0
+            while at < b.count {
+                let n = ZSTD_findFrameCompressedSize(b.baseAddress! + at, b.count - at)
+                let size = ZSTD_getFrameContentSize(b.baseAddress! + at, b.count - at)
+                guard ZSTD_isError(n) == 0, size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size <= UInt64(Int.max) else { return nil }
+                frames.append((at..<(at + n), Int(size)))
+                at += n
+            }
+            return frames
+        }
+    }
+
+    /// Decompresses one frame into `out`, which must be exactly its declared content size.
+    /// - Returns: false when the frame is damaged or its size is not `out.count`.
+    public func decompress(_ frame: ArraySlice<UInt8>, into out: UnsafeMutableRawBufferPointer, dictionary: ZstdDictionary? = nil) -> Bool {
+        ZSTD_DCtx_refDDict(dctx, dictionary?.ddict)
+        let n = frame.withUnsafeBytes { i in ZSTD_decompressDCtx(dctx, out.baseAddress, out.count, i.baseAddress, i.count) }
+        return ZSTD_isError(n) == 0 && n == out.count
     }
 }
 

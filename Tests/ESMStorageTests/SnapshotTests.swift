@@ -72,12 +72,15 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
         tagged.tags = JSONObject([("team", "payments"), ("ünï", "✓")])
         tagged.updateConfiguration(set: JSONObject([("FilterCriteria", ["Filters": [["Pattern": #"{"a":["b"]}"#]]])]), unset: [])
         state = try Projection(restoring: state.all.map { $0.uuid == tagged.uuid ? tagged : $0 }, lastSequence: state.lastSequence, lastTime: state.lastTime)
-        for version: UInt16 in [1, 2] {
+        for version: UInt16 in [1, 2, 3] {
             let folder = TempDirectory()
             let snapshots = SnapshotStore(directory: SnapshotStore.directory(folder.path))
-            let name = try snapshots.write(state, at: position, version: version)
+            // Version 3 cut into frames of about 1 KiB: several, for 12 mappings.
+            let name = try snapshots.write(state, at: position, version: version, frameBytes: 1024)
             let bytes = try POSIXFileSystem().read(snapshots.directory + "/" + name)
             #expect(bytes.readLE(UInt16.self, at: 8) == version)
+            let frames = try #require(Zstd.frames(in: bytes[(SnapshotStore.headerSize + Int(bytes.readLE(UInt32.self, at: 144)))...]))
+            #expect(version == 3 ? frames.count >= 3 && frames.count <= SnapshotStore.framesMax : frames.count == 1, "version \(version)")
             let loaded = try snapshots.load(name)
             #expect(loaded.projection.canonicalBytes == state.canonicalBytes, "version \(version)")
             var a: [UInt8] = [], b: [UInt8] = []
@@ -85,10 +88,35 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
             tagged.writeResponse(to: &b)
             #expect(a == b && loaded.projection.mappings[tagged.uuid]!.tags == tagged.tags, "version \(version)")
         }
-        // What is written now is version 2.
+        // What is written now is version 3.
         let now = SnapshotStore(directory: SnapshotStore.directory(TempDirectory().path))
         let name = try now.write(state, at: position)
-        #expect(try POSIXFileSystem().read(now.directory + "/" + name).readLE(UInt16.self, at: 8) == SnapshotStore.version && SnapshotStore.version == 2)
+        #expect(try POSIXFileSystem().read(now.directory + "/" + name).readLE(UInt16.self, at: 8) == SnapshotStore.version && SnapshotStore.version == 3)
+    }
+
+    /// Version 3's frames end at records, about evenly, at most `framesMax` of them; a file that
+    /// says version 2 (one frame) but holds several is refused, whatever its checksums say.
+    @Test func framesEndAtRecordsAndOnlyVersionThreeHasSeveral() async throws {
+        let starts = Array(stride(from: 0, to: 100_000, by: 700))
+        let cuts = SnapshotStore.frameCuts(starts, end: 100_000, frameBytes: 10_000)
+        #expect(cuts.count == SnapshotStore.framesMax + 1 && cuts.first == 0 && cuts.last == 100_000)
+        #expect(cuts.dropLast().allSatisfy { starts.contains($0) } && zip(cuts, cuts.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(SnapshotStore.frameCuts(starts, end: 100_000, frameBytes: 4 << 20) == [0, 100_000])
+        #expect(SnapshotStore.frameCuts([], end: 0, frameBytes: 1) == [0, 0])
+
+        let dir = TempDirectory()
+        _ = try await makeLog(dir, count: 12)
+        let state = try fullReplay(dir)
+        let position = try #require(try LogScanner(directory: dir.wal).scan().lastEvents)
+        let snapshots = SnapshotStore(directory: SnapshotStore.directory(dir.path))
+        let name = try snapshots.write(state, at: position, version: 3, frameBytes: 1024)
+        #expect(try snapshots.load(name).projection.canonicalBytes == state.canonicalBytes)
+        var b = try POSIXFileSystem().read(snapshots.directory + "/" + name)
+        b.replaceSubrange(8..<10, with: [2, 0])
+        b.replaceSubrange(156..<160, with: withUnsafeBytes(of: CRC32C.checksum(Array(b[0..<156])).littleEndian, Array.init))
+        try Data(b).write(to: URL(fileURLWithPath: snapshots.directory + "/" + name))
+        let error = #expect(throws: StorageError.self) { try snapshots.load(name) }
+        #expect("\(error!)".contains("does not decompress"))
     }
 
     /// Time travel loads whole only the snapshot it starts from: later ones are passed over by
