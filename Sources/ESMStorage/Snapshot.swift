@@ -261,7 +261,7 @@ public struct SnapshotStore: Sendable {
 
     /// The body's frames decompressed, each on its own thread, into one array of `size` bytes.
     /// - Returns: nil when a frame is damaged, or their sizes do not add up to `size`.
-    static func decompress(_ body: ArraySlice<UInt8>, size: Int, oneFrame: Bool) -> [UInt8]? {
+    public static func decompress(_ body: ArraySlice<UInt8>, size: Int, oneFrame: Bool) -> [UInt8]? {
         guard let frames = Zstd.frames(in: body), !frames.isEmpty, !oneFrame || frames.count == 1,
             frames.reduce(0, { $0 + $1.contentSize }) == size
         else { return nil }

@@ -37,9 +37,11 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--phases" {
     let b = try POSIXFileSystem().read(snaps.directory + "/" + name)
     lap("read")
     let dictionaryLength = Int(b[144]) | Int(b[145]) << 8 | Int(b[146]) << 16 | Int(b[147]) << 24
-    let raw = Zstd().decompress(b[(SnapshotStore.headerSize + dictionaryLength)...], sizeMax: 1 << 31)!
-    lap("decompress")
-    // Version 2 records (what esmlog writes now): read them on one core, to see the cost alone.
+    let rawSize = (0..<8).reduce(0) { $0 | Int(b[136 + $1]) << (8 * $1) }
+    let body = b[(SnapshotStore.headerSize + dictionaryLength)...]
+    let raw = SnapshotStore.decompress(body, size: rawSize, oneFrame: b[8] < 3)!
+    lap("decompress \(Zstd.frames(in: body)!.count) frame(s) on every core")
+    // Version 2 and 3 records (what esmlog writes now): read them on one core, to see the cost alone.
     var mappings: [Mapping] = []
     var i = 0
     while i < raw.count {
@@ -49,7 +51,7 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--phases" {
     }
     lap("mappings \(mappings.count)")
     let p = try Projection(restoring: mappings, lastSequence: 1 << 40, lastTime: EventTime(milliseconds: 0))
-    lap("restore \(p.mappings.count)")
+    lap("restore \(p.mappings.count), one thread")
     exit(0)
 }
 
