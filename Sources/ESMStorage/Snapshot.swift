@@ -207,7 +207,7 @@ public struct SnapshotStore: Sendable {
         }
         let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
         let chunk = (ranges.count + workers - 1) / workers
-        let slots = ParseSlots(count: workers)
+        let slots = Slots<Result<(mappings: [Mapping], keys: [Mapping.IndexKeys]), StorageError>>(count: workers)
         let records = ranges, file = name
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let slice = records[min(records.count, w * chunk)..<min(records.count, (w + 1) * chunk)]
@@ -226,33 +226,35 @@ public struct SnapshotStore: Sendable {
                     if let same = functions[key.functionArn] { key.functionArn = same } else { functions[key.functionArn] = key.functionArn }
                     keys.append(key)
                 } catch {
-                    slots.set(w, .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)")))
+                    slots[w] = .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)"))
                     return
                 }
             }
-            slots.set(w, .success((out, keys)))
+            slots[w] = .success((out, keys))
         }
         var parts: [[Mapping]] = [], keys: [[Mapping.IndexKeys]] = []
         for w in 0..<workers {
-            let (m, k) = try slots.take(w).get()
+            let (m, k) = try slots.take(w)!.get()
             parts.append(m)
             keys.append(k)
         }
         let total = parts.reduce(0) { $0 + $1.count }
         guard UInt64(total) == count else { throw bad("holds \(total) mappings, header says \(count)") }
         // The table of mappings and the indexes share nothing: one is built on each core.
-        let restored = RestoreSlots(), all = consume parts, allKeys = consume keys
+        let table = Slots<Result<Projection.RestoredTable, ProjectionError>>(count: 1)
+        let indexes = Slots<Result<Projection.RestoredIndexes, ProjectionError>>(count: 1)
+        let all = consume parts, allKeys = consume keys
         DispatchQueue.concurrentPerform(iterations: 2) { k in
             if k == 0 {
-                restored.table = Result { () throws(ProjectionError) in try Projection.RestoredTable(all, lastSequence: sequence) }
+                table[0] = Result { () throws(ProjectionError) in try Projection.RestoredTable(all, lastSequence: sequence) }
             } else {
-                restored.indexes = Result { () throws(ProjectionError) in
+                indexes[0] = Result { () throws(ProjectionError) in
                     try Projection.RestoredIndexes(all, indexKeys: allKeys, lastSequence: sequence)
                 }
             }
         }
         do {
-            let projection = Projection(restoring: try restored.table!.get(), try restored.indexes!.get(), lastSequence: sequence, lastTime: time)
+            let projection = Projection(restoring: try table[0]!.get(), try indexes[0]!.get(), lastSequence: sequence, lastTime: time)
             return (projection, SnapshotPoint(sequence: sequence, time: time, position: position))
         } catch {
             throw bad("\(error)")
@@ -309,6 +311,13 @@ final class Slots<T>: @unchecked Sendable {
         get { slots[i] }
         set { slots[i] = newValue }
     }
+
+    /// Moves a slot's value out (the slot is left empty), so that what it holds is held once.
+    func take(_ i: Int) -> T? {
+        var v: T?
+        swap(&v, &slots[i])
+        return v
+    }
 }
 
 /// Bytes that the iterations of `concurrentPerform` write, each its own range.
@@ -317,34 +326,3 @@ struct SharedBuffer: @unchecked Sendable {
     init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
 }
 
-/// The two halves of a restore, each set by its own iteration of `concurrentPerform` and read
-/// after it has returned.
-final class RestoreSlots: @unchecked Sendable {
-    var table: Result<Projection.RestoredTable, ProjectionError>?
-    var indexes: Result<Projection.RestoredIndexes, ProjectionError>?
-}
-
-/// One result slot per parsing worker; each worker writes only its own slot, and the slots are
-/// taken after `concurrentPerform` has returned.
-final class ParseSlots: @unchecked Sendable {
-    typealias Parsed = (mappings: [Mapping], keys: [Mapping.IndexKeys])
-    private let slots: UnsafeMutableBufferPointer<Result<Parsed, StorageError>>
-
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: .success(([], [])))
-    }
-
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-
-    func set(_ i: Int, _ r: Result<Parsed, StorageError>) { slots[i] = r }
-    /// Moves a slot's result out (the slot is left empty), so that its arrays are held once.
-    func take(_ i: Int) -> Result<Parsed, StorageError> {
-        var r: Result<Parsed, StorageError> = .success(([], []))
-        swap(&r, &slots[i])
-        return r
-    }
-}
