@@ -61,6 +61,16 @@ public enum StateLoader {
 
     struct Stop: Error {}
 
+    /// What a replay says when it meets corruption before its point.
+    static func refusal(_ p: LogProblem, in location: LogLocation) -> StorageError {
+        StorageError(.corruption, "\(location.name)/\(p.file) offset \(p.offset) (sequence \(p.sequence)): \(p.reason)")
+    }
+
+    /// What a replay says of a point past the log's last sequence.
+    static func pastTheEnd(_ s: UInt64, last: UInt64) -> StorageError {
+        StorageError(.invalidArgument, "sequence \(s) is past the end of the log (last sequence \(last))")
+    }
+
     /// - Throws: `StorageError` when the log is corrupt before the point, or the point is past
     ///   its end.
     ///   - progress: called with each event's sequence as it is applied.
@@ -91,7 +101,7 @@ public enum StateLoader {
                 }).settingAsideLiveTail(writerLive: location.writerLive)
                 if let replayError { throw StorageError(.corruption, "replay: \(replayError)") }
                 if scan.snapshotMismatch == nil, let first = scan.corruption.first {
-                    throw StorageError(.corruption, "\(location.name)/\(first.file) offset \(first.offset) (sequence \(first.sequence)): \(first.reason)")
+                    throw StateLoader.refusal(first, in: location)
                 }
                 return (projection, scan)
             } catch is Stop {
@@ -129,7 +139,7 @@ public enum StateLoader {
             loaded!.snapshot = nil
         }
         if case .sequence(let s) = point, loaded!.projection.lastSequence < s, !isImported {
-            throw StorageError(.invalidArgument, "sequence \(s) is past the end of the log (last sequence \(loaded!.projection.lastSequence))")
+            throw StateLoader.pastTheEnd(s, last: loaded!.projection.lastSequence)
         }
         return loaded!
     }

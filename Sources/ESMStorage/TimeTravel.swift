@@ -36,27 +36,21 @@ extension TimeTravel {
         var time: EventTime?
         if case .time(let t) = point { time = t }
         let history = try MappingHistory.read(uuid, dataDirectory: dataDirectory, location: location, cutAt: time)
-        if let p = history.problems.first {
-            throw StorageError(.corruption, "\(location.name)/\(p.file) offset \(p.offset) (sequence \(p.sequence)): \(p.reason)")
-        }
+        if let p = history.problems.first { throw StateLoader.refusal(p, in: location) }
         guard !history.events.isEmpty, !history.events.contains(where: HistoryOrder.isImported) else { return nil }
         let head = history.scan.lastSequence
         let cut: UInt64
         switch point {
         case .head: cut = head
         case .sequence(let s):
-            guard s <= head else {
-                throw StorageError(.invalidArgument, "sequence \(s) is past the end of the log (last sequence \(head))")
-            }
+            guard s <= head else { throw StateLoader.pastTheEnd(s, last: head) }
             cut = s
         case .time: cut = history.sequenceAtTime!
         }
         // As a replay of the whole log: corruption where it expects an event up to the one after the
         // point stops it (it stops only when it reads an event past the point); later corruption
         // is not reached.
-        if let p = history.scan.corruption.first, p.sequence <= cut + 1 {
-            throw StorageError(.corruption, "\(location.name)/\(p.file) offset \(p.offset) (sequence \(p.sequence)): \(p.reason)")
-        }
+        if let p = history.scan.corruption.first, p.sequence <= cut + 1 { throw StateLoader.refusal(p, in: location) }
         var projection = Projection()
         for event in history.events where event.sequence <= cut {
             projection.skip(to: event.sequence - 1)
