@@ -107,7 +107,7 @@ public struct Projection: Sendable {
     /// The time of the last event applied.
     public private(set) var lastTime = EventTime(milliseconds: 0)
 
-    var ix = ProjectionIndexes()
+    private var ix = ProjectionIndexes()
 
     /// How many mappings are in each state.
     public var stateCounts: [MappingState: Int] {

@@ -134,7 +134,7 @@ public struct SnapshotStore: Sendable {
         let frames = max(1, min(framesMax, end / max(1, frameBytes)))
         var cuts = [0]
         var r = 0
-        for k in 1..<max(1, frames) {
+        for k in 1..<frames {
             let target = end / frames * k
             while r < recordStarts.count, recordStarts[r] < target { r += 1 }
             if r < recordStarts.count, recordStarts[r] > cuts.last! { cuts.append(recordStarts[r]) }

@@ -10,7 +10,7 @@ public final class Zstd {
     public static let levelDefault: Int32 = 3
 
     private let cctx: OpaquePointer
-    fileprivate let dctx: OpaquePointer
+    private let dctx: OpaquePointer
     public let level: Int32
 
     public init(level: Int32 = Zstd.levelDefault) {
@@ -53,12 +53,9 @@ public final class Zstd {
         let declared = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
         guard declared != ZSTD_CONTENTSIZE_ERROR, declared != ZSTD_CONTENTSIZE_UNKNOWN, declared <= UInt64(sizeMax) else { return nil }
         let size = Int(declared)
-        ZSTD_DCtx_refDDict(dctx, dictionary?.ddict)
         var out = [UInt8](repeating: 0, count: max(size, 1))
-        let n = out.withUnsafeMutableBytes { o in
-            input.withUnsafeBytes { i in ZSTD_decompressDCtx(dctx, o.baseAddress, size, i.baseAddress, i.count) }
-        }
-        guard ZSTD_isError(n) == 0, n == size else { return nil }
+        let ok = out.withUnsafeMutableBytes { o in decompress(input, into: UnsafeMutableRawBufferPointer(rebasing: o[0..<size]), dictionary: dictionary) }
+        guard ok else { return nil }
         out.removeLast(out.count - size)
         return out
     }
