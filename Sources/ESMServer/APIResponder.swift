@@ -84,7 +84,7 @@ public struct APIResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        let requestId = UUID().uuidString.lowercased()
+        let requestId = RandomUUID.string()
         let started = ContinuousClock.now
         var request = request
         let response: Response
@@ -106,6 +106,7 @@ public struct APIResponder: HTTPResponder {
         }
         let duration = ContinuousClock.now - started
         configuration.metrics.request(operation: route.operation, status: response.status.code, duration: duration)
+        guard context.logger.logLevel <= .info else { return response }
         var line: Logger.Metadata = [
             "esm.operation": "\(route.operation)", "http.status": "\(response.status.code)", "aws.request_id": "\(requestId)",
             "duration_us": "\(duration.nanoseconds / 1000)",
@@ -177,7 +178,7 @@ public struct APIResponder: HTTPResponder {
 
     func create(body: ByteBuffer, caller: Caller) async throws -> Response {
         let json = try APIResponder.parse(body)
-        let uuid = UUID().uuidString.lowercased()
+        let uuid = RandomUUID.string()
         let context = caller.context
         let now = WallClock.now()
         // Checked before the store's lock is taken: only the duplicate check needs the state.
@@ -354,24 +355,24 @@ public struct APIResponder: HTTPResponder {
         return json(bytes: bytes, status: status, requestId: requestId)
     }
 
+    static let requestIdName = HTTPField.Name("x-amzn-RequestId")!
+    static let errorTypeName = HTTPField.Name("x-amzn-ErrorType")!
+
     static func json(bytes: [UInt8], status: Int, requestId: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[HTTPField.Name("x-amzn-RequestId")!] = requestId
+        let headers: HTTPFields = [.contentType: "application/json", requestIdName: requestId]
         return Response(
             status: HTTPResponse.Status(code: status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func noContent(requestId: String) -> Response {
-        var headers = HTTPFields()
-        headers[HTTPField.Name("x-amzn-RequestId")!] = requestId
+        let headers: HTTPFields = [requestIdName: requestId]
         return Response(status: .noContent, headers: headers)
     }
 
     static func error(_ error: AWSError, requestId: String) -> Response {
         var response = json(error.body, status: error.status, requestId: requestId)
-        response.headers[HTTPField.Name("x-amzn-ErrorType")!] = error.code
+        response.headers[errorTypeName] = error.code
         for (name, value) in error.headers.sorted(by: { $0.key < $1.key }) { response.headers[HTTPField.Name(name)!] = value }
         return response
     }

@@ -55,7 +55,8 @@ enum APIRoute: Equatable {
             return
         }
         let uuid = String(rest.dropFirst())
-        guard rest.hasPrefix("/"), !uuid.isEmpty, !uuid.contains("/") else {
+        // A byte test: `String.contains(String)` is Foundation's, through NSString.
+        guard rest.hasPrefix("/"), !uuid.isEmpty, !uuid.utf8.contains(UInt8(ascii: "/")) else {
             self = .unknown
             return
         }

@@ -16,25 +16,58 @@ public struct CallerIdentity: Sendable, Equatable {
     public init(authorization: String?) {
         accessKeyId = ""
         region = CallerIdentity.regionDefault
-        guard let header = authorization, header.hasPrefix("AWS4-HMAC-SHA256") else { return }
-        // Every request carries this header: read it as bytes, not as Characters.
-        let bytes = Array(header.utf8)
-        guard let start = bytes.firstRange(of: Array("Credential=".utf8))?.upperBound else { return }
-        var end = start
-        while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-        let scope = bytes[start..<end].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard scope.count >= 5 else { return }
-        accessKeyId = String(decoding: scope[0], as: UTF8.self)
-        let candidate = String(decoding: scope[2], as: UTF8.self)
-        if CallerIdentity.isRegion(candidate[...]) { region = candidate }
+        guard var header = authorization, header.hasPrefix("AWS4-HMAC-SHA256") else { return }
+        // Every request carries this header: read it as bytes, with no copy and no generic search.
+        let scope: (key: String, region: String)? = header.withUTF8 { bytes in
+            let name = CallerIdentity.credentialName
+            guard bytes.count >= name.count else { return nil }
+            var start = -1
+            for i in 0...(bytes.count - name.count) where bytes[i] == name[0] {
+                if UnsafeBufferPointer(rebasing: bytes[i..<(i + name.count)]).elementsEqual(name) {
+                    start = i + name.count
+                    break
+                }
+            }
+            guard start >= 0 else { return nil }
+            // KEY/DATE/REGION/SERVICE/aws4_request: the slashes before the comma that ends it.
+            var slashes: [Int] = []
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ",") {
+                if bytes[end] == UInt8(ascii: "/") { slashes.append(end) }
+                end += 1
+            }
+            guard slashes.count >= 4 else { return nil }
+            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+            return (text(start..<slashes[0]), text((slashes[1] + 1)..<slashes[2]))
+        }
+        guard let scope else { return }
+        accessKeyId = scope.key
+        if CallerIdentity.isRegion(scope.region[...]) { region = scope.region }
     }
+
+    static let credentialName = Array("Credential=".utf8)
 
     /// A region name as ARNs accept it: `us-east-1`, `us-gov-west-1`: two lower-case letters,
     /// then one or two lower-case or digit parts, then a number, joined by `-`.
     static func isRegion(_ s: Substring) -> Bool {
-        let parts = s.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
-        func lowerOrDigit(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
-        return parts.count >= 3 && parts.count <= 4 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(lowerOrDigit) }
-            && parts.last!.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && parts.first!.count == 2
+        var parts = 0, length = 0, firstLength = 0, digitsOnly = true
+        for b in s.utf8 {
+            if b == UInt8(ascii: "-") {
+                guard length > 0 else { return false }
+                parts += 1
+                if parts == 1 { firstLength = length }
+                length = 0
+                digitsOnly = true
+                continue
+            }
+            let digit = b >= 0x30 && b <= 0x39
+            guard digit || (b >= 0x61 && b <= 0x7A) else { return false }
+            if !digit { digitsOnly = false }
+            length += 1
+        }
+        guard length > 0 else { return false }
+        parts += 1
+        if parts == 1 { firstLength = length }
+        return parts >= 3 && parts <= 4 && digitsOnly && firstLength == 2
     }
 }

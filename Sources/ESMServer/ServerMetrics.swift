@@ -1,6 +1,7 @@
 import ESMCore
 import ESMStorage
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The server's Prometheus registry: request counts and latencies recorded as requests finish,
@@ -49,10 +50,26 @@ public final class ServerMetrics: Sendable {
         logBytes = registry.makeGauge(name: "esmlog_log_bytes", help: "Bytes of the log's segment files.")
     }
 
+    /// The request counters made so far, by operation and status: the registry's own lookup
+    /// builds and hashes the labels under its lock on every call.
+    let counters = NIOLockedValueBox([CounterKey: Prometheus.Counter]())
+
+    struct CounterKey: Hashable {
+        let operation: String
+        let status: Int
+    }
+
     func request(operation: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            name: "esmlog_requests_total", labels: [("operation", operation), ("status", String(status))],
-            help: "Requests answered, by operation and HTTP status.").increment()
+        let key = CounterKey(operation: operation, status: status)
+        let counter = counters.withLockedValue { made in
+            if let counter = made[key] { return counter }
+            let counter = registry.makeCounter(
+                name: "esmlog_requests_total", labels: [("operation", operation), ("status", String(status))],
+                help: "Requests answered, by operation and HTTP status.")
+            made[key] = counter
+            return counter
+        }
+        counter.increment()
         durations[operation]?.record(duration)
     }
 
