@@ -142,6 +142,7 @@ public struct APIResponder: HTTPResponder {
     /// checked; with it, the signature must verify or the request is refused with AWS's 403.
     func authenticate(_ request: Request, body: ByteBuffer, context: Context, requestId: String) throws -> Caller {
         let (keyId, region, account): (String, String, String?)
+        let said = APIResponder.callerHeaders(request.headers)
         if let verifier = configuration.verifier {
             var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
             if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
@@ -151,14 +152,29 @@ public struct APIResponder: HTTPResponder {
             let verified = try verifier.verify(signed, now: Date())
             (keyId, region, account) = (verified.accessKeyId, verified.region, verified.account ?? configuration.account)
         } else {
-            let identity = CallerIdentity(authorization: request.headers[.authorization])
+            let identity = CallerIdentity(authorization: said.authorization)
             (keyId, region, account) = (identity.accessKeyId, identity.region, nil)
         }
         // The account is recorded in the actor only when a verified key acts in it.
         return Caller(
-            actor: Actor(accessKeyId: keyId, sourceIp: context.remoteAddress, userAgent: request.headers[.userAgent] ?? "",
+            actor: Actor(accessKeyId: keyId, sourceIp: context.remoteAddress, userAgent: said.userAgent ?? "",
                          requestId: requestId, region: region, verified: account != nil, account: account),
             account: account ?? configuration.account, scoped: account != nil)
+    }
+
+    /// `Authorization` and `User-Agent` in one pass over the fields, each joined with ", " when
+    /// sent more than once, as `HTTPFields`' own lookup by name gives them (which first builds an
+    /// index of every name in the request, for each request).
+    static func callerHeaders(_ fields: HTTPFields) -> (authorization: String?, userAgent: String?) {
+        var authorization: String?, userAgent: String?
+        for field in fields {
+            if field.name == .authorization {
+                authorization = authorization.map { $0 + ", " + field.value } ?? field.value
+            } else if field.name == .userAgent {
+                userAgent = userAgent.map { $0 + ", " + field.value } ?? field.value
+            }
+        }
+        return (authorization, userAgent)
     }
 
     /// AWS's throttling answer. The model gives it `Type`, `message`, `Reason` and a

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Testing
 @testable import ESMServer
 
@@ -43,6 +44,24 @@ import Testing
         for bad in ["", "-", "us", "us-east", "us-east-", "-us-east-1", "us-east-1a", "u-east-1", "us-a-b-c-1", "us-East-1", "us-ea st-1"] {
             #expect(!CallerIdentity.isRegion(bad[...]), "\(bad)")
         }
+    }
+
+    @Test func callerHeadersAreWhatTheFieldsSayByName() {
+        let auth = HTTPField.Name("AUTHORIZATION")!, agent = HTTPField.Name("user-agent")!
+        let cases: [HTTPFields] = [
+            [:],
+            [.authorization: "AWS4-HMAC-SHA256 Credential=K/D/eu-west-1/s/aws4_request"],
+            [.userAgent: "Boto3/1.43"],
+            [.contentType: "application/json", auth: "A", .accept: "*/*", agent: "B"],
+            HTTPFields([HTTPField(name: .authorization, value: "A1"), HTTPField(name: .userAgent, value: "U1"),
+                        HTTPField(name: auth, value: "A2"), HTTPField(name: .userAgent, value: "U2")]),
+        ]
+        for fields in cases {
+            let said = APIResponder.callerHeaders(fields)
+            #expect(said.authorization == fields[.authorization], "\(fields)")
+            #expect(said.userAgent == fields[.userAgent], "\(fields)")
+        }
+        #expect(APIResponder.callerHeaders(cases[4]) == ("A1, A2", "U1, U2"))
     }
 
     @Test func markersRoundTripAndRefuseGarbage() {
