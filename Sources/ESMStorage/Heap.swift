@@ -4,9 +4,6 @@ import Glibc
 
 /// The C heap.
 public enum Heap {
-    /// Gives memory freed by a burst of temporary allocations (such as parsing a snapshot at
-    /// start-up) back to the system, so the resident size is what the state needs. glibc only;
-    /// elsewhere it does nothing.
     /// Caps glibc's malloc arenas. By default glibc gives threads up to eight arenas per core,
     /// and each fragments on its own; the server's threads (event loops, the commit thread,
     /// snapshot workers) then hold a quarter more memory per mapping than with one arena per
@@ -20,6 +17,9 @@ public enum Heap {
         #endif
     }
 
+    /// Gives memory freed by a burst of temporary allocations (such as parsing a snapshot at
+    /// start-up) back to the system, so the resident size is what the state needs. glibc only;
+    /// elsewhere it does nothing.
     static func trim() {
         #if canImport(Glibc)
         if let f = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") {
