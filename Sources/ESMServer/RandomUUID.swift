@@ -9,6 +9,8 @@ enum RandomUUID {
         return format((generator.next(), generator.next()))
     }
 
+    static let hex = Array("0123456789abcdef".utf8)
+
     /// The text of 128 bits with the version (4) and variant (10xx) bits set, as RFC 9562 lays
     /// them out: `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`.
     static func format(_ bits: (UInt64, UInt64)) -> String {
@@ -16,7 +18,7 @@ enum RandomUUID {
         return withUnsafeMutableBytes(of: &raw) { b in
             b[6] = (b[6] & 0x0F) | 0x40
             b[8] = (b[8] & 0x3F) | 0x80
-            let hex = Array("0123456789abcdef".utf8)
+            let hex = RandomUUID.hex
             return String(unsafeUninitializedCapacity: 36) { out in
                 var o = 0
                 for i in 0..<16 {
