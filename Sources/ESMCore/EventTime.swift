@@ -20,7 +20,17 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
             JSON.number(epochSeconds).write(to: &out)
             return
         }
-        out.append(contentsOf: String(milliseconds / 1000).utf8)
+        // At most ten digits of seconds, written from the last into a buffer on the stack.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { digits in
+            var seconds = milliseconds / 1000
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(seconds % 10)
+                seconds /= 10
+            } while seconds != 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
         var fraction = milliseconds % 1000
         guard fraction != 0 else { return }
         out.append(UInt8(ascii: "."))

@@ -162,23 +162,28 @@ public struct Mapping: Sendable, Equatable {
                 out.append(contentsOf: run)
                 wrote = true
             }
-            for (index, key) in Mapping.responseKeys.enumerated() {
-                switch index {
-                case 0: copy(Int(insertAt.0))
-                case 1: copy(Int(insertAt.1))
-                case 2: copy(Int(insertAt.2))
-                default: copy(Int(insertAt.3))
-                }
+            func write(_ text: StaticString) {
+                out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+            }
+            // The keys (`responseKeys`) and states as constants of the binary: a shared array's reference count,
+            // touched from every thread that writes a response, would be contended.
+            func key(_ text: StaticString) {
                 if wrote { out.append(UInt8(ascii: ",")) }
                 wrote = true
-                JSON.writeKey(key, to: &out)
-                switch index {
-                case 0: lastModified.writeEpochSeconds(to: &out)
-                case 1: JSON.writeString(state.rawValue, to: &out)
-                case 2: JSON.writeString(stateTransitionReason, to: &out)
-                default: JSON.writeString(uuid, to: &out)
-                }
+                write(text)
             }
+            copy(Int(insertAt.0))
+            key(#""LastModified":"#)
+            lastModified.writeEpochSeconds(to: &out)
+            copy(Int(insertAt.1))
+            key(#""State":"#)
+            write(state.quoted)
+            copy(Int(insertAt.2))
+            key(#""StateTransitionReason":"#)
+            JSON.writeString(stateTransitionReason, to: &out)
+            copy(Int(insertAt.3))
+            key(#""UUID":"#)
+            JSON.writeString(uuid, to: &out)
             copy(bytes.count)
         }
         out.append(UInt8(ascii: "}"))

@@ -21,6 +21,19 @@ public enum MappingState: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The name as a JSON string, quotes included.
+    var quoted: StaticString {
+        switch self {
+        case .creating: #""Creating""#
+        case .enabling: #""Enabling""#
+        case .enabled: #""Enabled""#
+        case .disabling: #""Disabling""#
+        case .disabled: #""Disabled""#
+        case .updating: #""Updating""#
+        case .deleting: #""Deleting""#
+        }
+    }
+
     /// True while the system owes a transition (the state ends in -ing).
     public var isTransitional: Bool {
         switch self {

@@ -298,9 +298,9 @@ public struct APIResponder: HTTPResponder {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024 * max(page.count, 1))
         bytes.append(contentsOf: #"{"EventSourceMappings":["#.utf8)
-        for (i, m) in page.enumerated() {
+        for i in page.indices {  // by index: each mapping is read in place, not copied out
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            m.writeResponse(to: &bytes)
+            page[i].writeResponse(to: &bytes)
         }
         bytes.append(UInt8(ascii: "]"))
         if let next {

@@ -254,6 +254,20 @@ import Testing
             var written: [UInt8] = []
             m.writeResponse(to: &written)
             #expect(written == m.response.canonicalBytes, "\(String(decoding: written, as: UTF8.self))")
+            // Every state, reasons that need escapes, and times with and without a fraction.
+            let reasons = ["", "USER_INITIATED", "a \"quoted\"\n\u{1}reason", "é", "APIs", "x\\y", "PROBLEM: Function not found."]
+            let times: [Int64] = [0, 1_795_935_404_000, 1_795_935_404_005, 999, 1000, 9_999_999_999_999, 1_795_935_404_050]
+            for (i, state) in MappingState.allCases.enumerated() {
+                let reason = reasons[i], ms = times[i]
+                var other = m
+                other.state = state
+                other.stateTransitionReason = reason
+                other.lastModified = EventTime(milliseconds: ms)
+                other.uuid = "1c7a8b4e-\(state.rawValue)"
+                var bytes: [UInt8] = []
+                other.writeResponse(to: &bytes)
+                #expect(bytes == other.response.canonicalBytes, "\(String(decoding: bytes, as: UTF8.self))")
+            }
             #expect(m.functionArn == (c["FunctionArn"]?.stringValue ?? ""))
             #expect(m.eventSourceArn == nil)
         }
