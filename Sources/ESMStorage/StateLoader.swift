@@ -79,7 +79,9 @@ public enum StateLoader {
         let scanner = LogScanner(directory: location.directory, fileSystem: location.fileSystem)
         var imported: [StateEvent] = []
         var isImported = false
-        func run(_ start: Projection, from snapshot: SnapshotPoint?) throws -> (Projection, LogScan?) {
+        // `start` is taken, not shared: a projection still held by its caller would be copied
+        // whole (every mapping) by the first event applied to it.
+        func run(_ start: consuming Projection, from snapshot: SnapshotPoint?) throws -> (Projection, LogScan?) {
             var projection = start
             var replayError: ProjectionError?
             do {
@@ -110,18 +112,18 @@ public enum StateLoader {
         }
         var loaded: Loaded?
         for candidate in (try? snapshots.list()) ?? [] where point.mayAdmit(candidate, snapshots) {
-            let snapshot: (projection: Projection, point: SnapshotPoint)
-            do { snapshot = try snapshots.load(candidate.name) } catch {
+            let restored: Projection, snapshotPoint: SnapshotPoint
+            do { (restored, snapshotPoint) = try snapshots.load(candidate.name) } catch {
                 logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(error)"])
                 continue
             }
-            guard point.admits(snapshot.point) else { continue }
-            let (projection, scan) = try run(snapshot.projection, from: snapshot.point)
+            guard point.admits(snapshotPoint) else { continue }
+            let (projection, scan) = try run(consume restored, from: snapshotPoint)
             if let mismatch = scan?.snapshotMismatch {
                 logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(mismatch)"])
                 continue
             }
-            logger.info("snapshot loaded", metadata: ["snapshot": "\(candidate.name)", "snapshot.sequence": "\(snapshot.point.sequence)"])
+            logger.info("snapshot loaded", metadata: ["snapshot": "\(candidate.name)", "snapshot.sequence": "\(snapshotPoint.sequence)"])
             loaded = Loaded(projection: projection, scan: scan, snapshot: candidate.name)
             break
         }
