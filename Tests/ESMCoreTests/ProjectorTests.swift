@@ -148,6 +148,24 @@ import Testing
         #expect(try JSON.parse(h.projection.document())["EventSourceMappings"]?.arrayValue?.count == 30)
     }
 
+    /// The document's UUID order is `String`'s: for UUIDs that differ in their first eight bytes,
+    /// in the next eight, only after sixteen, only in length or by a NUL, and, once one of them is
+    /// not ASCII, for a set that sorts the strings themselves.
+    @Test func theReplayDocumentSortsUUIDsAsStringsDo() throws {
+        let ascii = ["b", "a", "ab", "ab\u{0}", "abcdefgh", "abcdefgi", "abcdefgh01234567", "abcdefgh01234566",
+                     "abcdefgh01234567x", "abcdefgh01234567w", "abcdefgh01234567", "Z", "~", "0f8e5d1c-2b3a-4c5d-8e9f-0a1b2c3d4e5f",
+                     "0f8e5d1c-2b3a-4c5d-8e9f-0a1b2c3d4e5e"]
+        for uuids in [ascii, ascii + ["abcé", "e\u{301}", "\u{e9}", "abcdefgh0123456\u{e9}"]] {
+            var h = Harness()
+            for (i, uuid) in uuids.enumerated() where h.projection.mappings[uuid] == nil {
+                _ = try h.create(["EventSourceArn": .string(sqsArn + "sort\(i)"), "FunctionName": "fn"], uuid: uuid).get()
+            }
+            let written = try JSON.parse(h.projection.document())["EventSourceMappings"]!.arrayValue!.map { $0["UUID"]!.stringValue! }
+            #expect(written == h.projection.mappings.keys.sorted())
+            #expect(h.projection.document() == h.projection.documentJSON().canonicalBytes)
+        }
+    }
+
     func filled(_ n: Int) throws -> Harness {
         var h = Harness()
         for i in 1...n {
