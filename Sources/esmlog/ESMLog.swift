@@ -203,7 +203,8 @@ struct Replay: ParsableCommand {
         progress.finish()
         var document = projection.document(mapping: mapping)
         document.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(Data(document))
+        try FileHandle.standardOutput.write(contentsOf: document)
+        ProcessEnd.keep(projection)
     }
 }
 
