@@ -17,6 +17,21 @@ public enum Heap {
         #endif
     }
 
+    /// Serves every allocation of `bytes` or more with its own mapping, given back when freed.
+    /// glibc otherwise raises that bound to the largest block freed so far (up to 32 MiB): after
+    /// the first background snapshot frees its buffers of several MiB, the next ones are cut
+    /// from the heap, and what is left around them when they are freed stays resident. At
+    /// 100,000 mappings that was a fifth of the server's memory after a run of creates and
+    /// updates (docs/performance.md). Call before threads start. glibc only.
+    public static func mapAllocations(atLeast bytes: Int) {
+        #if canImport(Glibc)
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in glibc's malloc.h
+        if let f = dlsym(dlopen(nil, RTLD_NOW), "mallopt") {
+            _ = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)(mmapThreshold, Int32(clamping: bytes))
+        }
+        #endif
+    }
+
     /// Gives memory freed by a burst of temporary allocations (such as parsing a snapshot at
     /// start-up) back to the system, so the resident size is what the state needs. glibc only;
     /// elsewhere it does nothing.

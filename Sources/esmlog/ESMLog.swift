@@ -110,6 +110,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         Heap.limitArenas(to: ProcessInfo.processInfo.activeProcessorCount)
+        Heap.mapAllocations(atLeast: 1 << 20)
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { _ in LineLogHandler(logLevel: level) }
         let logger = Logger(label: "esmlog")
