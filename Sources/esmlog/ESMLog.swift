@@ -202,9 +202,10 @@ struct Replay: ParsableCommand {
             return try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, logger: logger) { progress.step($0) }.0
         }
         progress.finish()
-        var document = projection.document(mapping: mapping)
-        document.append(UInt8(ascii: "\n"))
-        try FileHandle.standardOutput.write(contentsOf: document)
+        for piece in projection.documentOnEveryCore(mapping: mapping) {
+            try FileHandle.standardOutput.write(contentsOf: piece)
+        }
+        try FileHandle.standardOutput.write(contentsOf: [UInt8(ascii: "\n")])
         ProcessEnd.keep(projection)
     }
 }

@@ -144,7 +144,15 @@ import Testing
         for mapping in [nil, uuid(7), uuid(5), uuid(99)] {
             let p = h.projection
             #expect(p.document(mapping: mapping) == p.documentJSON(mapping: mapping).canonicalBytes, "\(mapping ?? "all")")
+            // Cut into pieces (more than there are mappings, too), the same bytes in order.
+            for count in [1, 2, 3, 7, 31, 100] {
+                let pieces = p.documentPieces(mapping: mapping, count: count)
+                #expect(pieces.count == min(count, max(1, mapping == nil ? 30 : (p.mappings[mapping!] == nil ? 0 : 1))) + 1)
+                #expect((0..<pieces.count).flatMap(pieces.write) == p.documentJSON(mapping: mapping).canonicalBytes, "\(count)")
+            }
         }
+        let empty = Projection().documentPieces(count: 4)
+        #expect((0..<empty.count).flatMap(empty.write) == Projection().documentJSON().canonicalBytes)
         #expect(try JSON.parse(h.projection.document())["EventSourceMappings"]?.arrayValue?.count == 30)
     }
 
