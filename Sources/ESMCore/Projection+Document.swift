@@ -40,9 +40,15 @@ extension Projection {
 
         /// The bytes of piece `k`.
         public func write(_ k: Int) -> [UInt8] {
+            var out: [UInt8] = []
+            write(k, to: &out)
+            return out
+        }
+
+        /// Appends the bytes of piece `k` to `out` (a buffer used again keeps its pages).
+        public func write(_ k: Int, to out: inout [UInt8]) {
             precondition(k >= 0 && k < count)
             let mappings = projection.mappings
-            var out: [UInt8] = []
             guard k < runs else {
                 out.append(contentsOf: #"],"Sequence":"#.utf8)
                 JSON.number(Double(projection.lastSequence)).write(to: &out)
@@ -53,17 +59,17 @@ extension Projection {
                     JSON.object(tags).write(to: &out)
                 }
                 out.append(UInt8(ascii: "}"))
-                return out
+                return
             }
             let run = (order.count * k / runs)..<(order.count * (k + 1) / runs)
-            out.reserveCapacity(run.count * 900 + 64)
+            out.reserveCapacity(out.count + run.count * 900 + 64)
             if k == 0 { out.append(contentsOf: #"{"EventSourceMappings":["#.utf8) }
             for n in run {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 mappings.values[order[n]].writeResponse(to: &out)
             }
-            return out
         }
+
     }
 
     /// Where each mapping is held, in the order of their UUIDs as `String`'s `<` orders them.

@@ -2,12 +2,26 @@ import ESMCore
 import Foundation
 
 extension Projection {
-    /// The replay document (`document(mapping:)`) written on every core: its pieces, in order,
-    /// each written by a thread of its own. Their bytes one after another are the document.
-    public func documentOnEveryCore(mapping: String? = nil) -> [[UInt8]] {
-        let pieces = documentPieces(mapping: mapping, count: mapping == nil ? ProcessInfo.processInfo.activeProcessorCount : 1)
-        let written = Slots<[UInt8]>(count: pieces.count)
-        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in written[k] = pieces.write(k) }
-        return (0..<pieces.count).map { written.take($0)! }
+    /// The replay document (`document(mapping:)`) written on every core and handed to `emit` in
+    /// order, a run of about `runLength` mappings at a time: each core writes one run of a round
+    /// into a buffer of its own, used again in the next round, so the document is never held
+    /// whole and its pages are not faulted in afresh (at 100,000 mappings it is 64 MB).
+    public func writeDocumentOnEveryCore(mapping: String? = nil, runLength: Int = 2048,
+                                         emit: ([UInt8]) throws -> Void) rethrows {
+        let pieces = documentPieces(mapping: mapping, count: mapping == nil ? max(1, mappings.count / max(1, runLength)) : 1)
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let buffers = Slots<[UInt8]>(count: cores)
+        var first = 0
+        while first < pieces.count {
+            let round = min(cores, pieces.count - first), base = first
+            DispatchQueue.concurrentPerform(iterations: round) { j in
+                var buffer = buffers.take(j) ?? []
+                buffer.removeAll(keepingCapacity: true)
+                pieces.write(base + j, to: &buffer)
+                buffers[j] = buffer
+            }
+            for j in 0..<round { try emit(buffers[j]!) }
+            first += round
+        }
     }
 }

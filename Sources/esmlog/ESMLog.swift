@@ -202,9 +202,7 @@ struct Replay: ParsableCommand {
             return try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, logger: logger) { progress.step($0) }.0
         }
         progress.finish()
-        for piece in projection.documentOnEveryCore(mapping: mapping) {
-            try FileHandle.standardOutput.write(contentsOf: piece)
-        }
+        try projection.writeDocumentOnEveryCore(mapping: mapping) { try FileHandle.standardOutput.write(contentsOf: $0) }
         try FileHandle.standardOutput.write(contentsOf: [UInt8(ascii: "\n")])
         ProcessEnd.keep(projection)
     }
