@@ -9,12 +9,7 @@ public enum Heap {
     /// snapshot workers) then hold a quarter more memory per mapping than with one arena per
     /// core. Call before threads start. glibc only.
     public static func limitArenas(to count: Int) {
-        #if canImport(Glibc)
-        let arenaMax: Int32 = -8  // M_ARENA_MAX in glibc's malloc.h
-        if let f = dlsym(dlopen(nil, RTLD_NOW), "mallopt") {
-            _ = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)(arenaMax, Int32(max(1, count)))
-        }
-        #endif
+        mallopt(-8, Int32(max(1, count)))  // M_ARENA_MAX in glibc's malloc.h
     }
 
     /// Serves every allocation of `bytes` or more with its own mapping, given back when freed.
@@ -24,10 +19,14 @@ public enum Heap {
     /// 100,000 mappings that was a fifth of the server's memory after a run of creates and
     /// updates (docs/performance.md). Call before threads start. glibc only.
     public static func mapAllocations(atLeast bytes: Int) {
+        mallopt(-3, Int32(clamping: bytes))  // M_MMAP_THRESHOLD in glibc's malloc.h
+    }
+
+    /// glibc's `mallopt`, looked up at run time; elsewhere nothing.
+    private static func mallopt(_ parameter: Int32, _ value: Int32) {
         #if canImport(Glibc)
-        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in glibc's malloc.h
         if let f = dlsym(dlopen(nil, RTLD_NOW), "mallopt") {
-            _ = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)(mmapThreshold, Int32(clamping: bytes))
+            _ = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)(parameter, value)
         }
         #endif
     }
