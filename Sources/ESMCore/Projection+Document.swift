@@ -69,7 +69,6 @@ extension Projection {
                 mappings.values[order[n]].writeResponse(to: &out)
             }
         }
-
     }
 
     /// Where each mapping is held, in the order of their UUIDs as `String`'s `<` orders them.

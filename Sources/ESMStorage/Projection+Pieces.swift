@@ -8,7 +8,8 @@ extension Projection {
     /// whole and its pages are not faulted in afresh (at 100,000 mappings it is 64 MB).
     public func writeDocumentOnEveryCore(mapping: String? = nil, runLength: Int = 2048,
                                          emit: ([UInt8]) throws -> Void) rethrows {
-        let pieces = documentPieces(mapping: mapping, count: mapping == nil ? max(1, mappings.count / max(1, runLength)) : 1)
+        // `documentPieces` keeps the runs between one and the mappings the document holds.
+        let pieces = documentPieces(mapping: mapping, count: mappings.count / max(1, runLength))
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let buffers = Slots<[UInt8]>(count: cores)
         var first = 0
