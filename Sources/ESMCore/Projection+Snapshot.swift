@@ -44,6 +44,7 @@ extension Projection {
 
     /// A projection from the two halves of a restore, built from the same parts (at the same
     /// time, on two threads, if the caller likes: they share nothing).
+    /// The projection keeps indexes when `indexes` built them (see `isIndexed`).
     public init(restoring table: consuming RestoredTable, _ indexes: consuming RestoredIndexes, lastSequence: UInt64, lastTime: EventTime) {
         self.init(mappings: table.mappings, ix: indexes.ix, lastSequence: lastSequence, lastTime: lastTime)
     }
@@ -67,27 +68,32 @@ extension Projection {
 
     /// The other half: the indexes over the same mappings.
     public struct RestoredIndexes: Sendable {
-        let ix: ProjectionIndexes
+        /// nil when they were only checked, not built.
+        let ix: ProjectionIndexes?
 
-        /// - Parameter indexKeys: each mapping's `indexKeys`, in the shape of `parts`; or empty,
-        ///   to read them here.
+        /// - Parameters:
+        ///   - indexKeys: each mapping's `indexKeys`, in the shape of `parts`; or empty, to read
+        ///     them here (or when `build` is false).
+        ///   - build: false to make the checks alone, for a projection without indexes: a
+        ///     snapshot is refused for the same mappings whether its indexes are built or not.
         /// - Throws: `ProjectionError` when two mappings share a creation sequence, or a mapping
         ///   claims an event after `lastSequence`.
-        public init(_ parts: [[Mapping]], indexKeys: [[Mapping.IndexKeys]], lastSequence: UInt64) throws(ProjectionError) {
+        public init(_ parts: [[Mapping]], indexKeys: [[Mapping.IndexKeys]], lastSequence: UInt64, build: Bool = true) throws(ProjectionError) {
             precondition(indexKeys.isEmpty || indexKeys.map(\.count) == parts.map(\.count))
-            var ix = ProjectionIndexes()
-            ix.reserve(parts.reduce(0) { $0 + $1.count })
+            let n = parts.reduce(0) { $0 + $1.count }
+            var ix = ProjectionIndexes(), created = Set<UInt64>()
+            if build { ix.reserve(n) } else { created.reserveCapacity(n) }
             for i in parts.indices {
                 for j in parts[i].indices {
-                    let (created, sequence) = (parts[i][j].createdSequence, parts[i][j].sequence)
-                    guard sequence <= lastSequence, ix.byCreated[created] == nil else {
+                    let (c, sequence) = (parts[i][j].createdSequence, parts[i][j].sequence)
+                    guard sequence <= lastSequence, build ? ix.byCreated[c] == nil : created.insert(c).inserted else {
                         throw ProjectionError(sequence: lastSequence, reason: "snapshot mapping \(parts[i][j].uuid) does not fit: "
                                               + (sequence > lastSequence ? "its sequence is after the snapshot's" : "its creation sequence is taken"))
                     }
-                    ix.insert(parts[i][j], keys: indexKeys.isEmpty ? nil : indexKeys[i][j])
+                    if build { ix.insert(parts[i][j], keys: indexKeys.isEmpty ? nil : indexKeys[i][j]) }
                 }
             }
-            self.ix = ix
+            self.ix = build ? ix : nil
         }
     }
 

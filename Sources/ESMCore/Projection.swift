@@ -108,13 +108,21 @@ public struct Projection: Sendable {
     public private(set) var lastTime = EventTime(milliseconds: 0)
 
     private var ix = ProjectionIndexes()
+    /// Whether the indexes are kept. A projection without them holds the table of mappings
+    /// alone, for a document of every mapping (`replay`): an event applied to it changes no
+    /// index. Lists, the transitional mappings, the state counts and `all` need them.
+    public let isIndexed: Bool
 
     /// How many mappings are in each state.
     public var stateCounts: [MappingState: Int] {
-        Dictionary(uniqueKeysWithValues: MappingState.allCases.map { ($0, ix.counts[$0.ordinal]) })
+        precondition(isIndexed, Projection.unindexed)
+        return Dictionary(uniqueKeysWithValues: MappingState.allCases.map { ($0, ix.counts[$0.ordinal]) })
     }
 
-    public init() {}
+    /// - Parameter indexed: whether the indexes are kept (see `isIndexed`).
+    public init(indexed: Bool = true) { isIndexed = indexed }
+
+    static let unindexed = "the projection keeps no indexes"
 
     /// Applies the next event of the log.
     /// - Throws: `ProjectionError` when the event is out of sequence or does not fit.
@@ -129,15 +137,16 @@ public struct Projection: Sendable {
         }
         if let i = mappings.index(forKey: event.uuid) {
             // Changed where it is stored: one lookup, and no copy of the mapping.
-            let moves = event.change.movesIndexEntries
+            let moves = isIndexed && event.change.movesIndexEntries
             if let (before, after) = try Projection.change(&mappings.values[i], by: event, keys: moves) {
-                ix.move(before, after)
+                if isIndexed { ix.move(before, after) }
             } else {
-                ix.remove(mappings.remove(at: i).value)
+                let removed = mappings.remove(at: i).value
+                if isIndexed { ix.remove(removed) }
             }
         } else if let a = try Projector.first(event) {
+            if isIndexed { ix.insert(a) }
             mappings[event.uuid] = a
-            ix.insert(a)
         }
         lastSequence = event.sequence
         lastTime = max(lastTime, event.time)
@@ -150,10 +159,11 @@ public struct Projection: Sendable {
         if sequence > lastSequence { lastSequence = sequence }
     }
 
-    /// A projection of these mappings, indexed by `ix`, after event `lastSequence`.
-    init(mappings: [String: Mapping], ix: ProjectionIndexes, lastSequence: UInt64, lastTime: EventTime) {
+    /// A projection of these mappings, indexed by `ix` (or not at all), after event `lastSequence`.
+    init(mappings: [String: Mapping], ix: ProjectionIndexes?, lastSequence: UInt64, lastTime: EventTime) {
         self.mappings = mappings
-        self.ix = ix
+        self.ix = ix ?? ProjectionIndexes()
+        isIndexed = ix != nil
         self.lastSequence = lastSequence
         self.lastTime = lastTime
     }
@@ -186,7 +196,8 @@ public struct Projection: Sendable {
     /// The mappings in a transitional state since at least `delayMilliseconds` before `now`,
     /// in creation order.
     public func transitional(dueAt now: EventTime, delayMilliseconds: Int64) -> [String] {
-        ix.transitionalSequences.compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
+        precondition(isIndexed, Projection.unindexed)
+        return ix.transitionalSequences.compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
             .filter { $0.lastModified.milliseconds + delayMilliseconds <= now.milliseconds }
             .sorted { $0.createdSequence < $1.createdSequence }
             .map(\.uuid)
@@ -194,17 +205,20 @@ public struct Projection: Sendable {
 
     /// The mappings whose EventSourceArn is `arn`, in creation order.
     public func mappings(eventSourceArn arn: String) -> [Mapping] {
-        (ix.bySource[arn]?.values ?? []).compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
+        precondition(isIndexed, Projection.unindexed)
+        return (ix.bySource[arn]?.values ?? []).compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
     }
 
     /// The mappings whose FunctionArn is `arn`, in creation order.
     public func mappings(functionArn arn: String) -> [Mapping] {
-        (ix.byFunction[arn]?.values ?? []).compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
+        precondition(isIndexed, Projection.unindexed)
+        return (ix.byFunction[arn]?.values ?? []).compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
     }
 
     /// Every mapping in creation order.
     public var all: [Mapping] {
-        ix.order.values.compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
+        precondition(isIndexed, Projection.unindexed)
+        return ix.order.values.compactMap { ix.byCreated[$0].flatMap { mappings[$0] } }
     }
 
     /// One page of ListEventSourceMappings.
@@ -220,6 +234,7 @@ public struct Projection: Sendable {
         -> (mappings: [Mapping], next: UInt64?)
     {
         precondition(limit >= 1)
+        precondition(isIndexed, Projection.unindexed)
         let candidates: SortedSequences
         var check: ((Mapping) -> Bool)? = nil
         switch (eventSourceArn, functionArn) {

@@ -161,8 +161,10 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Reads and checks a snapshot.
+    /// - Parameter indexed: whether the projection keeps indexes (`Projection.isIndexed`); the
+    ///   snapshot is checked the same either way.
     /// - Throws: `StorageError(.corruption)` saying what is wrong with it.
-    public func load(_ name: String) throws(StorageError) -> (projection: Projection, point: SnapshotPoint) {
+    public func load(_ name: String, indexed: Bool = true) throws(StorageError) -> (projection: Projection, point: SnapshotPoint) {
         let b = try fs.read(directory + "/" + name)
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
         if let problem = SnapshotStore.headerProblem(b) { throw bad(problem) }
@@ -219,6 +221,7 @@ public struct SnapshotStore: Sendable {
                 do {
                     let m = version == 1 ? try Mapping(snapshotJSON: JSON.unpack(raw[r])) : try Mapping(snapshotRecord: raw[r])
                     out.append(m)
+                    guard indexed else { continue }
                     var key = m.indexKeys
                     // Many mappings share a function: keep one copy of its ARN per worker. A
                     // copy made here and freed by the main thread would leave a hole in this
@@ -249,7 +252,7 @@ public struct SnapshotStore: Sendable {
                 table[0] = Result { () throws(ProjectionError) in try Projection.RestoredTable(all, lastSequence: sequence) }
             } else {
                 indexes[0] = Result { () throws(ProjectionError) in
-                    try Projection.RestoredIndexes(all, indexKeys: allKeys, lastSequence: sequence)
+                    try Projection.RestoredIndexes(all, indexKeys: indexed ? allKeys : [], lastSequence: sequence, build: indexed)
                 }
             }
         }

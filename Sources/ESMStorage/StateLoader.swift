@@ -73,9 +73,10 @@ public enum StateLoader {
 
     /// - Throws: `StorageError` when the log is corrupt before the point, or the point is past
     ///   its end.
+    ///   - indexed: whether the projection keeps indexes (`Projection.isIndexed`).
     ///   - progress: called with each event's sequence as it is applied.
     public static func load(_ location: LogLocation, snapshots: SnapshotStore, at point: Point = .head, imported policy: ImportedHistory,
-                            logger: Logger, progress: (UInt64) -> Void = { _ in }) throws -> Loaded {
+                            indexed: Bool = true, logger: Logger, progress: (UInt64) -> Void = { _ in }) throws -> Loaded {
         let scanner = LogScanner(directory: location.directory, fileSystem: location.fileSystem)
         var imported: [StateEvent] = []
         var isImported = false
@@ -113,7 +114,7 @@ public enum StateLoader {
         var loaded: Loaded?
         for candidate in (try? snapshots.list()) ?? [] where point.mayAdmit(candidate, snapshots) {
             let restored: Projection, snapshotPoint: SnapshotPoint
-            do { (restored, snapshotPoint) = try snapshots.load(candidate.name) } catch {
+            do { (restored, snapshotPoint) = try snapshots.load(candidate.name, indexed: indexed) } catch {
                 logger.warning("snapshot skipped", metadata: ["snapshot": "\(candidate.name)", "error": "\(error)"])
                 continue
             }
@@ -128,11 +129,11 @@ public enum StateLoader {
             break
         }
         if loaded == nil {
-            let (projection, scan) = try run(Projection(), from: nil)
+            let (projection, scan) = try run(Projection(indexed: indexed), from: nil)
             loaded = Loaded(projection: projection, scan: scan, snapshot: nil)
         }
         if isImported {
-            var history = Projection()
+            var history = Projection(indexed: indexed)
             for (e, original) in HistoryOrder.ordered(imported) {
                 try history.apply(e)
                 progress(original)

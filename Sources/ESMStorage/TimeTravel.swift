@@ -10,12 +10,13 @@ public enum TimeTravel {
     /// - Throws: `StorageError` when the log is corrupt before the point, or the point is past
     ///   its end.
     ///   - location: where the log is read (default: the data folder's segment files).
+    ///   - indexed: whether the projection keeps indexes (`Projection.isIndexed`).
     ///   - progress: called with each event's sequence as it is applied.
-    public static func state(dataDirectory: String, location: LogLocation? = nil, at point: Point, logger: Logger,
+    public static func state(dataDirectory: String, location: LogLocation? = nil, at point: Point, indexed: Bool = true, logger: Logger,
                              progress: (UInt64) -> Void = { _ in }) throws -> (Projection, snapshot: String?) {
         let location = try location ?? SegmentFiles(dataDirectory: dataDirectory).location()
         let loaded = try StateLoader.load(location, snapshots: SnapshotStore(directory: SnapshotStore.directory(dataDirectory)),
-                                          at: point, imported: .fold, logger: logger, progress: progress)
+                                          at: point, imported: .fold, indexed: indexed, logger: logger, progress: progress)
         return (loaded.projection, loaded.snapshot)
     }
 }

@@ -199,7 +199,10 @@ struct Replay: ParsableCommand {
                 let one = try TimeTravel.mapping(mapping, dataDirectory: dataDir, location: location, at: point) {
                 return one
             }
-            return try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, logger: logger) { progress.step($0) }.0
+            // The document reads the table of mappings alone: no index is built or kept.
+            return try TimeTravel.state(dataDirectory: dataDir, location: location, at: point, indexed: false, logger: logger) {
+                progress.step($0)
+            }.0
         }
         progress.finish()
         try projection.writeDocumentOnEveryCore(mapping: mapping) { try FileHandle.standardOutput.write(contentsOf: $0) }

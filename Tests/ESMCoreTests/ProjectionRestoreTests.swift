@@ -70,4 +70,26 @@ import Testing
         #expect(throws: Never.self) { try Projection.RestoredTable([all], lastSequence: 24) }
         #expect(throws: ProjectionError.self) { try Projection.RestoredIndexes([all], indexKeys: [], lastSequence: 24) }
     }
+
+    /// Indexes only checked, not built, refuse the same mappings with the same error, and
+    /// accept what the built ones accept.
+    @Test func checkedIndexesRefuseWhatBuiltOnesRefuse() {
+        let all = mappings()
+        var twin = all[3], late = all[8]
+        twin.uuid = uuid(99)
+        late.sequence = 31
+        func refusal(_ parts: [[Mapping]], build: Bool) -> ProjectionError? {
+            do {
+                _ = try Projection.RestoredIndexes(parts, indexKeys: [], lastSequence: 30, build: build)
+                return nil
+            } catch { return error }
+        }
+        for parts in [[all, [twin]], [[twin], all], [Array(all[0..<8]) + [late] + Array(all[9...])], [all, [late, twin]], [all, [twin, late]]] {
+            let built = refusal(parts, build: true)
+            #expect(built != nil)
+            #expect(refusal(parts, build: false) == built)
+        }
+        #expect(refusal([all], build: false) == nil)
+        #expect(refusal([[], all, []], build: false) == nil)
+    }
 }

@@ -130,6 +130,41 @@ import Testing
         #expect(again.all.map(\.response) == h.projection.all.map(\.response))
         #expect(again.lastSequence == h.projection.lastSequence)
     }
+
+    /// A projection without indexes, from the start or from a restore, holds after the same
+    /// events the same mappings as one with them: creates, an update that moves the function,
+    /// tags, a delete and its removal, and every transition.
+    @Test func aProjectionWithoutIndexesReplaysToTheSameMappings() throws {
+        var h = Harness()
+        for i in 1...12 {
+            _ = try h.create(["EventSourceArn": .string(sqsArn + "-\(i)"), "FunctionName": .string("fn\(i % 3)"), "Enabled": .bool(i != 4)],
+                             uuid: uuid(i)).get()
+        }
+        let half = h.projection, halfway = h.events.count
+        try (1...12).forEach { try h.settle(uuid($0)) }
+        _ = try h.update(uuid(3), ["FunctionName": "moved", "BatchSize": 7]).get()
+        _ = try h.update(uuid(5), ["Enabled": false]).get()
+        _ = try h.apply(Decision(uuid: uuid(6), time: EventTime(milliseconds: h.tick()), actor: testActor, change: .tagged(JSONObject([("team", "a")]))))
+        _ = try h.apply(Decision(uuid: uuid(6), time: EventTime(milliseconds: h.tick()), actor: testActor, change: .untagged(["team"])))
+        _ = try h.delete(uuid(2)).get()
+        try h.settle(uuid(2))
+        try h.settle(uuid(3))
+
+        var bare = Projection(indexed: false)
+        for e in h.events { try bare.apply(e) }
+        let restored = Projection(restoring: try Projection.RestoredTable([Array(half.mappings.values)], lastSequence: half.lastSequence),
+                                  try Projection.RestoredIndexes([Array(half.mappings.values)], indexKeys: [], lastSequence: half.lastSequence, build: false),
+                                  lastSequence: half.lastSequence, lastTime: half.lastTime)
+        var fromRestore = restored
+        for e in h.events[halfway...] { try fromRestore.apply(e) }
+        #expect(h.projection.isIndexed && !bare.isIndexed && !restored.isIndexed)
+        for p in [bare, fromRestore] {
+            #expect(p.mappings == h.projection.mappings)
+            #expect(p.document() == h.projection.document())
+            #expect(p.lastSequence == h.projection.lastSequence && p.lastTime == h.projection.lastTime)
+        }
+        #expect(h.projection.mappings[uuid(2)] == nil && h.projection.mappings[uuid(3)]?.functionArn.hasSuffix(":moved") == true)
+    }
 }
 
 @Suite struct ListTests {

@@ -10,6 +10,8 @@ func context(_ ms: Int64) -> CommandContext {
 struct Harness {
     var projection = Projection()
     var clock: Int64 = 1_700_000_000_000
+    /// Every event applied, in order.
+    var events: [Event] = []
 
     mutating func tick() -> Int64 {
         clock += 1000
@@ -20,6 +22,7 @@ struct Harness {
     mutating func apply(_ decision: Decision) throws -> Event {
         let event = decision.event(sequence: projection.lastSequence + 1)
         try projection.apply(event)
+        events.append(event)
         return event
     }
 

@@ -296,6 +296,13 @@ struct SeededGenerator: RandomNumberGenerator {
             let (head, used) = try TimeTravel.state(dataDirectory: dir.path, at: .head, logger: quietLogger)
             #expect(used != nil, "seed \(seed): snapshot at \(b.lastSequence) not used")
             #expect(head.canonicalBytes == live, "seed \(seed): snapshot at \(b.lastSequence) + tail")
+            // `replay`'s projection, without indexes, from the same snapshot: the same mappings.
+            for point in [TimeTravel.Point.head, .sequence(UInt64.random(in: b.lastSequence...max(b.lastSequence, scan.lastSequence), using: &rng))] {
+                let (bare, from) = try TimeTravel.state(dataDirectory: dir.path, at: point, indexed: false, logger: quietLogger)
+                let indexed = try TimeTravel.state(dataDirectory: dir.path, at: point, logger: quietLogger).0
+                #expect(from == used && !bare.isIndexed && bare.mappings == indexed.mappings && bare.document() == indexed.document(),
+                        "seed \(seed): without indexes at \(point)")
+            }
             for (sequence, recorded) in seen where sequence >= b.lastSequence && sequence > 0 {
                 #expect(try TimeTravel.state(dataDirectory: dir.path, at: .sequence(sequence), logger: quietLogger).0.canonicalBytes == recorded.bytes,
                         "seed \(seed): at sequence \(sequence)")
