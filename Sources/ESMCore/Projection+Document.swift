@@ -18,15 +18,31 @@ extension Projection {
     /// bytes of `write(0)`, `write(1)`, ... one after another are the document. Each piece only
     /// reads the projection, so the pieces can be written at the same time, each on a thread of
     /// its own (at 100,000 mappings the document is 64 MB).
-    public func documentPieces(mapping: String? = nil, count: Int) -> DocumentPieces {
+    ///   - sortParts: the UUID order is sorted in this many parts of the table, through `map`,
+    ///     then merged.
+    ///   - map: runs its body for each part, perhaps at the same time on several threads, and
+    ///     returns their results in order (the storage layer runs it on every core).
+    public func documentPieces(mapping: String? = nil, count: Int, sortParts: Int = 1,
+                               map: ParallelMap = { n, body in (0..<n).map(body) }) -> DocumentPieces {
         let order: [Dictionary<String, Mapping>.Index]
         if let mapping {
             order = mappings.index(forKey: mapping).map { [$0] } ?? []
         } else {
-            order = uuidOrder()
+            order = uuidOrder(parts: sortParts, map: map)
         }
         return DocumentPieces(projection: self, order: order, runs: max(1, min(count, order.count)))
     }
+
+    /// A mapping's place in the UUID order: its UUID's first sixteen bytes as two integers, and
+    /// where the table holds it.
+    public struct OrderKey: Sendable {
+        let a: UInt64, b: UInt64
+        let index: Dictionary<String, Mapping>.Index
+    }
+
+    /// Runs `body` for each of `0..<count`, perhaps at the same time, and returns its results in
+    /// order.
+    public typealias ParallelMap = (_ count: Int, _ body: @Sendable (Int) -> [OrderKey]?) -> [[OrderKey]?]
 
     /// The pieces of a replay document (`Projection.documentPieces`): `count - 1` runs of
     /// mappings, then `Sequence` and `Tags`.
@@ -76,23 +92,62 @@ extension Projection {
     /// When every UUID is ASCII, that order is the order of their bytes, so each is sorted by its
     /// first sixteen bytes as two integers, and by the whole string only when those are equal:
     /// at 100,000 mappings, sorting the strings themselves took a twentieth of a replay at a
-    /// point. Any other UUID (imported history may hold anything) sorts the strings.
-    func uuidOrder() -> [Dictionary<String, Mapping>.Index] {
-        var keyed: [(a: UInt64, b: UInt64, index: Dictionary<String, Mapping>.Index)] = []
-        keyed.reserveCapacity(mappings.count)
-        for i in mappings.indices {
-            var uuid = mappings.keys[i]
-            guard let (a, b) = uuid.withUTF8(Projection.asciiPrefix) else {
-                return mappings.indices.sorted { mappings.keys[$0] < mappings.keys[$1] }
-            }
-            keyed.append((a, b, i))
-        }
-        keyed.sort { x, y in
+    /// point. The table is cut into `parts`, each read and sorted in its own call of `map`'s body
+    /// (reading each UUID is mostly waiting for memory), and the sorted parts are merged. Any
+    /// other UUID (imported history may hold anything) sorts the strings.
+    func uuidOrder(parts: Int = 1, map: ParallelMap = { n, body in (0..<n).map(body) }) -> [Dictionary<String, Mapping>.Index] {
+        let positions = Array(mappings.indices)
+        let n = max(1, min(parts, positions.count))
+        let table = mappings
+        let precedes = { @Sendable (x: OrderKey, y: OrderKey) -> Bool in
             if x.a != y.a { return x.a < y.a }
             if x.b != y.b { return x.b < y.b }
-            return mappings.keys[x.index] < mappings.keys[y.index]
+            return table.keys[x.index] < table.keys[y.index]
         }
-        return keyed.map(\.index)
+        let sorted = map(n) { k in
+            var keyed: [OrderKey] = []
+            let run = positions[(positions.count * k / n)..<(positions.count * (k + 1) / n)]
+            keyed.reserveCapacity(run.count)
+            for i in run {
+                var uuid = table.keys[i]
+                guard let (a, b) = uuid.withUTF8(Projection.asciiPrefix) else { return nil }
+                keyed.append(OrderKey(a: a, b: b, index: i))
+            }
+            keyed.sort(by: precedes)
+            return keyed
+        }
+        var runs: [[OrderKey]] = []
+        for run in sorted {
+            guard let run else { return positions.sorted { table.keys[$0] < table.keys[$1] } }
+            runs.append(run)
+        }
+        while runs.count > 1 {
+            var merged: [[OrderKey]] = []
+            for k in stride(from: 0, to: runs.count, by: 2) {
+                merged.append(k + 1 < runs.count ? Projection.merge(runs[k], runs[k + 1], by: precedes) : runs[k])
+            }
+            runs = merged
+        }
+        return runs.first?.map(\.index) ?? []
+    }
+
+    /// Two sorted runs as one; on a tie, `x`'s element first.
+    private static func merge(_ x: [OrderKey], _ y: [OrderKey], by precedes: (OrderKey, OrderKey) -> Bool) -> [OrderKey] {
+        var out: [OrderKey] = []
+        out.reserveCapacity(x.count + y.count)
+        var i = 0, j = 0
+        while i < x.count && j < y.count {
+            if precedes(y[j], x[i]) {
+                out.append(y[j])
+                j += 1
+            } else {
+                out.append(x[i])
+                i += 1
+            }
+        }
+        out += x[i...]
+        out += y[j...]
+        return out
     }
 
     /// The first sixteen bytes as two big-endian integers (zero-padded, so a shorter string sorts

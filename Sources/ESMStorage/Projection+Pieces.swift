@@ -8,9 +8,14 @@ extension Projection {
     /// whole and its pages are not faulted in afresh (at 100,000 mappings it is 64 MB).
     public func writeDocumentOnEveryCore(mapping: String? = nil, runLength: Int = 2048,
                                          emit: ([UInt8]) throws -> Void) rethrows {
-        // `documentPieces` keeps the runs between one and the mappings the document holds.
-        let pieces = documentPieces(mapping: mapping, count: mappings.count / max(1, runLength))
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        // `documentPieces` keeps the runs between one and the mappings the document holds. Its
+        // UUID order is sorted in a part per core, then merged.
+        let pieces = documentPieces(mapping: mapping, count: mappings.count / max(1, runLength), sortParts: cores) { n, body in
+            let sorted = Slots<[OrderKey]?>(count: n)
+            DispatchQueue.concurrentPerform(iterations: n) { k in sorted[k] = body(k) }
+            return (0..<n).map { sorted.take($0) ?? nil }
+        }
         let buffers = Slots<[UInt8]>(count: cores)
         var first = 0
         while first < pieces.count {

@@ -206,6 +206,11 @@ import Testing
             let written = try JSON.parse(h.projection.document())["EventSourceMappings"]!.arrayValue!.map { $0["UUID"]!.stringValue! }
             #expect(written == h.projection.mappings.keys.sorted())
             #expect(h.projection.document() == h.projection.documentJSON().canonicalBytes)
+            // Sorted in parts and merged (more parts than mappings, too), the same order.
+            for parts in [2, 3, 4, 7, 40] {
+                let order = h.projection.uuidOrder(parts: parts).map { h.projection.mappings.keys[$0] }
+                #expect(order == h.projection.mappings.keys.sorted(), "\(parts) parts")
+            }
         }
     }
 
