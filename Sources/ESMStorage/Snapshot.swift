@@ -165,6 +165,25 @@ public struct SnapshotStore: Sendable {
     ///   snapshot is checked the same either way.
     /// - Throws: `StorageError(.corruption)` saying what is wrong with it.
     public func load(_ name: String, indexed: Bool = true) throws(StorageError) -> (projection: Projection, point: SnapshotPoint) {
+        let opened = try open(name)
+        return (try restore(opened, indexed: indexed), opened.point)
+    }
+
+    /// A snapshot read and checked as far as its header, body checksum and dictionary: where it
+    /// stands in the log is known before its mappings are restored (so the log after it can be
+    /// read meanwhile).
+    public struct Opened: Sendable {
+        public let name: String
+        public let point: SnapshotPoint
+        let version: UInt16
+        let count: UInt64
+        let rawSize: Int
+        let body: ArraySlice<UInt8>
+    }
+
+    /// The first half of `load`.
+    /// - Throws: `StorageError(.corruption)` saying what is wrong with the snapshot.
+    public func open(_ name: String) throws(StorageError) -> Opened {
         let b = try fs.read(directory + "/" + name)
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
         if let problem = SnapshotStore.headerProblem(b) { throw bad(problem) }
@@ -192,8 +211,16 @@ public struct SnapshotStore: Sendable {
             segmentIndex: b.readLE(UInt64.self, at: 96), start: Int(b.readLE(UInt64.self, at: 104)), end: Int(b.readLE(UInt64.self, at: 112)),
             previousHash: ChainHash(bytes: Array(b[64..<96])), hash: ChainHash(bytes: Array(b[32..<64])), lastSequence: sequence,
             dictionary: dictionary)
-        let body = b[(SnapshotStore.headerSize + dictionaryLength)...]
-        guard let raw = SnapshotStore.decompress(body, size: Int(rawSize), oneFrame: version < 3) else { throw bad("body does not decompress") }
+        return Opened(name: name, point: SnapshotPoint(sequence: sequence, time: time, position: position), version: version, count: count,
+                      rawSize: Int(rawSize), body: b[(SnapshotStore.headerSize + dictionaryLength)...])
+    }
+
+    /// The second half of `load`: the mappings of a snapshot `open` read.
+    /// - Throws: `StorageError(.corruption)` saying what is wrong with the snapshot.
+    public func restore(_ opened: Opened, indexed: Bool = true) throws(StorageError) -> Projection {
+        let (name, version, count, sequence, time) = (opened.name, opened.version, opened.count, opened.point.sequence, opened.point.time)
+        func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
+        guard let raw = SnapshotStore.decompress(opened.body, size: opened.rawSize, oneFrame: version < 3) else { throw bad("body does not decompress") }
         // Find the records, then parse them on every core: they are independent, and parsing is
         // most of the cost of a start-up from a snapshot.
         var ranges: [Range<Int>] = []
@@ -257,8 +284,7 @@ public struct SnapshotStore: Sendable {
             }
         }
         do {
-            let projection = Projection(restoring: try table[0]!.get(), try indexes[0]!.get(), lastSequence: sequence, lastTime: time)
-            return (projection, SnapshotPoint(sequence: sequence, time: time, position: position))
+            return Projection(restoring: try table[0]!.get(), try indexes[0]!.get(), lastSequence: sequence, lastTime: time)
         } catch {
             throw bad("\(error)")
         }
