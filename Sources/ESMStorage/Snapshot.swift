@@ -220,53 +220,38 @@ public struct SnapshotStore: Sendable {
     public func restore(_ opened: Opened, indexed: Bool = true) throws(StorageError) -> Projection {
         let (name, version, count, sequence, time) = (opened.name, opened.version, opened.count, opened.point.sequence, opened.point.time)
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
-        guard let raw = SnapshotStore.decompress(opened.body, size: opened.rawSize, oneFrame: version < 3) else { throw bad("body does not decompress") }
-        // Find the records, then parse them on every core: they are independent, and parsing is
-        // most of the cost of a start-up from a snapshot.
-        var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(Int(min(count, 1 << 24)))
-        var i = 0
-        while i < raw.count {
-            guard raw.count - i >= 4 else { throw bad("record length cut short") }
-            let n = Int(raw.readLE(UInt32.self, at: i))
-            i += 4
-            guard n <= raw.count - i else { throw bad("record runs past the body") }
-            ranges.append(i..<(i + n))
-            i += n
-        }
-        let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
-        let chunk = (ranges.count + workers - 1) / workers
-        let slots = Slots<Result<(mappings: [Mapping], keys: [Mapping.IndexKeys]), StorageError>>(count: workers)
-        let records = ranges, file = name
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let slice = records[min(records.count, w * chunk)..<min(records.count, (w + 1) * chunk)]
-            var out: [Mapping] = [], keys: [Mapping.IndexKeys] = []
-            out.reserveCapacity(slice.count)
-            keys.reserveCapacity(slice.count)
-            var functions: [String: String] = [:]
-            for (k, r) in zip(slice.indices, slice) {
-                do {
-                    let m = version == 1 ? try Mapping(snapshotJSON: JSON.unpack(raw[r])) : try Mapping(snapshotRecord: raw[r])
-                    out.append(m)
-                    guard indexed else { continue }
-                    var key = m.indexKeys
-                    // Many mappings share a function: keep one copy of its ARN per worker. A
-                    // copy made here and freed by the main thread would leave a hole in this
-                    // thread's heap that nothing reuses (8 MB at 100k mappings of 50 functions).
-                    if let same = functions[key.functionArn] { key.functionArn = same } else { functions[key.functionArn] = key.functionArn }
-                    keys.append(key)
-                } catch {
-                    slots[w] = .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)"))
-                    return
-                }
-            }
-            slots[w] = .success((out, keys))
-        }
         var parts: [[Mapping]] = [], keys: [[Mapping.IndexKeys]] = []
-        for w in 0..<workers {
-            let (m, k) = try slots.take(w)!.get()
-            parts.append(m)
-            keys.append(k)
+        if version >= 3, let read = SnapshotStore.readFrameByFrame(opened.body, size: opened.rawSize, indexed: indexed) {
+            (parts, keys) = read
+        } else {
+            // The whole body at once; this also says what is wrong with a body that the frame-by-frame
+            // read could not take.
+            guard let raw = SnapshotStore.decompress(opened.body, size: opened.rawSize, oneFrame: version < 3) else { throw bad("body does not decompress") }
+            var ranges: [Range<Int>] = []
+            ranges.reserveCapacity(Int(min(count, 1 << 24)))
+            guard SnapshotStore.records(in: raw, count: raw.count, into: &ranges) else { throw bad("record runs past the body") }
+            // Parsed on every core: the records are independent, and parsing is most of the cost
+            // of a start-up from a snapshot.
+            let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+            let chunk = (ranges.count + workers - 1) / workers
+            let slots = Slots<Result<SnapshotPart, StorageError>>(count: workers)
+            let records = ranges, file = name
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let slice = records[min(records.count, w * chunk)..<min(records.count, (w + 1) * chunk)]
+                var part = SnapshotPart(version: version, indexed: indexed, capacity: slice.count)
+                for (k, r) in zip(slice.indices, slice) {
+                    do { try part.add(raw[r]) } catch {
+                        slots[w] = .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)"))
+                        return
+                    }
+                }
+                slots[w] = .success(part)
+            }
+            for w in 0..<workers {
+                let part = try slots.take(w)!.get()
+                parts.append(part.mappings)
+                keys.append(part.keys)
+            }
         }
         let total = parts.reduce(0) { $0 + $1.count }
         guard UInt64(total) == count else { throw bad("holds \(total) mappings, header says \(count)") }
@@ -288,6 +273,59 @@ public struct SnapshotStore: Sendable {
         } catch {
             throw bad("\(error)")
         }
+    }
+
+    /// The record ranges of `raw`'s first `count` bytes (each behind its 4-byte length), appended
+    /// to `ranges`; false when the last one runs past them.
+    static func records(in raw: [UInt8], count: Int, into ranges: inout [Range<Int>]) -> Bool {
+        var i = 0
+        while i < count {
+            guard count - i >= 4 else { return false }
+            let n = Int(raw.readLE(UInt32.self, at: i))
+            i += 4
+            guard n <= count - i else { return false }
+            ranges.append(i..<(i + n))
+            i += n
+        }
+        return true
+    }
+
+    /// A body of several frames read a frame at a time: each core decompresses its frames in
+    /// turn into one buffer of its own and reads their records from it at once, so the body is
+    /// never held whole (63 MB at 100,000 mappings) and each frame is read while its bytes are
+    /// still in the cache. Frames end at records (`frameCuts`).
+    /// - Returns: the mappings and their index keys, in parts in body order; nil when the body
+    ///   has one frame, or anything in it is wrong (the whole-body read then says what).
+    static func readFrameByFrame(_ body: ArraySlice<UInt8>, size: Int, indexed: Bool)
+        -> (parts: [[Mapping]], keys: [[Mapping.IndexKeys]])?
+    {
+        guard let frames = Zstd.frames(in: body), frames.count > 1, frames.reduce(0, { $0 + $1.contentSize }) == size else { return nil }
+        let workers = max(1, min(frames.count, ProcessInfo.processInfo.activeProcessorCount))
+        let chunk = (frames.count + workers - 1) / workers
+        let slots = Slots<SnapshotPart>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let mine = frames[min(frames.count, w * chunk)..<min(frames.count, (w + 1) * chunk)]
+            var buffer = [UInt8](repeating: 0, count: mine.map(\.contentSize).max() ?? 0)
+            var part = SnapshotPart(version: 3, indexed: indexed, capacity: 0)
+            let zstd = Zstd()
+            var ranges: [Range<Int>] = []
+            for f in mine {
+                let frame = body[(body.startIndex + f.bytes.lowerBound)..<(body.startIndex + f.bytes.upperBound)]
+                let n = f.contentSize
+                guard buffer.withUnsafeMutableBytes({ zstd.decompress(frame, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }) else { return }
+                ranges.removeAll(keepingCapacity: true)
+                guard SnapshotStore.records(in: buffer, count: n, into: &ranges) else { return }
+                do { for r in ranges { try part.add(buffer[r]) } } catch { return }
+            }
+            slots[w] = part
+        }
+        var parts: [[Mapping]] = [], keys: [[Mapping.IndexKeys]] = []
+        for w in 0..<workers {
+            guard let part = slots.take(w) else { return nil }
+            parts.append(part.mappings)
+            keys.append(part.keys)
+        }
+        return (parts, keys)
     }
 
     /// The body's frames decompressed, each on its own thread, into one array of `size` bytes.
@@ -355,3 +393,31 @@ struct SharedBuffer: @unchecked Sendable {
     init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
 }
 
+
+/// The mappings one thread reads from a snapshot's records, with their index keys.
+struct SnapshotPart {
+    var mappings: [Mapping] = []
+    var keys: [Mapping.IndexKeys] = []
+    let version: UInt16
+    let indexed: Bool
+    /// One copy of each function ARN: many mappings share a function, and a copy made on this
+    /// thread and freed by another would leave a hole in this thread's heap that nothing reuses
+    /// (8 MB at 100k mappings of 50 functions).
+    private var functions: [String: String] = [:]
+
+    init(version: UInt16, indexed: Bool, capacity: Int) {
+        self.version = version
+        self.indexed = indexed
+        mappings.reserveCapacity(capacity)
+        if indexed { keys.reserveCapacity(capacity) }
+    }
+
+    mutating func add(_ record: ArraySlice<UInt8>) throws {
+        let m = version == 1 ? try Mapping(snapshotJSON: JSON.unpack(record)) : try Mapping(snapshotRecord: record)
+        mappings.append(m)
+        guard indexed else { return }
+        var key = m.indexKeys
+        if let same = functions[key.functionArn] { key.functionArn = same } else { functions[key.functionArn] = key.functionArn }
+        keys.append(key)
+    }
+}

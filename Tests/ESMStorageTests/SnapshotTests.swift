@@ -119,6 +119,39 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
         #expect("\(error!)".contains("does not decompress"))
     }
 
+    /// A body of several frames read a frame at a time gives the mappings in body order, each
+    /// with its keys, as a read of the whole body does; one frame, a frame cut inside a record or
+    /// sizes that do not add up are left to the whole-body read. (Damage is the body checksum's
+    /// to find, before either read.)
+    @Test func framesReadOneByOneGiveTheMappingsInOrder() async throws {
+        let dir = TempDirectory()
+        _ = try await makeLog(dir, count: 30)
+        let all = try fullReplay(dir).all
+        var raw: [UInt8] = [], starts: [Int] = []
+        for m in all {
+            starts.append(raw.count)
+            var record: [UInt8] = []
+            m.writeSnapshotRecord(to: &record)
+            raw += withUnsafeBytes(of: UInt32(record.count).littleEndian, Array.init) + record
+        }
+        func body(_ cuts: [Int]) -> ArraySlice<UInt8> {
+            ArraySlice(zip(cuts, cuts.dropFirst()).flatMap { Zstd().compress(raw[$0..<$1]) })
+        }
+        let cuts = SnapshotStore.frameCuts(starts, end: raw.count, frameBytes: 500)
+        #expect(cuts.count > 3)
+        for indexed in [true, false] {
+            let read = try #require(SnapshotStore.readFrameByFrame(body(cuts), size: raw.count, indexed: indexed))
+            #expect(read.parts.flatMap { $0 } == all)
+            #expect(read.keys.flatMap { $0 }.map(\.functionArn) == (indexed ? all.map(\.functionArn) : []))
+            #expect(read.keys.flatMap { $0 }.map(\.eventSourceArn) == (indexed ? all.map(\.eventSourceArn) : []))
+        }
+        #expect(SnapshotStore.readFrameByFrame(body([0, raw.count]), size: raw.count, indexed: true) == nil)
+        var inside = cuts
+        inside[1] += 1
+        #expect(SnapshotStore.readFrameByFrame(body(inside), size: raw.count, indexed: true) == nil)
+        #expect(SnapshotStore.readFrameByFrame(body(cuts), size: raw.count + 1, indexed: true) == nil)
+    }
+
     /// Time travel loads whole only the snapshot it starts from: later ones are passed over by
     /// their name (a sequence) or their header (a time).
     @Test(arguments: ["sequence", "time"])
