@@ -221,7 +221,7 @@ public struct SnapshotStore: Sendable {
         let (name, version, count, sequence, time) = (opened.name, opened.version, opened.count, opened.point.sequence, opened.point.time)
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
         var parts: [[Mapping]] = [], keys: [[Mapping.IndexKeys]] = []
-        if version >= 3, let read = SnapshotStore.readFrameByFrame(opened.body, size: opened.rawSize, indexed: indexed) {
+        if version >= 3, let read = SnapshotStore.readFrameByFrame(opened.body, size: opened.rawSize, version: version, indexed: indexed) {
             (parts, keys) = read
         } else {
             // The whole body at once; this also says what is wrong with a body that the frame-by-frame
@@ -296,7 +296,7 @@ public struct SnapshotStore: Sendable {
     /// still in the cache. Frames end at records (`frameCuts`).
     /// - Returns: the mappings and their index keys, in parts in body order; nil when the body
     ///   has one frame, or anything in it is wrong (the whole-body read then says what).
-    static func readFrameByFrame(_ body: ArraySlice<UInt8>, size: Int, indexed: Bool)
+    static func readFrameByFrame(_ body: ArraySlice<UInt8>, size: Int, version: UInt16, indexed: Bool)
         -> (parts: [[Mapping]], keys: [[Mapping.IndexKeys]])?
     {
         guard let frames = Zstd.frames(in: body), frames.count > 1, frames.reduce(0, { $0 + $1.contentSize }) == size else { return nil }
@@ -306,7 +306,7 @@ public struct SnapshotStore: Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let mine = frames[min(frames.count, w * chunk)..<min(frames.count, (w + 1) * chunk)]
             var buffer = [UInt8](repeating: 0, count: mine.map(\.contentSize).max() ?? 0)
-            var part = SnapshotPart(version: 3, indexed: indexed, capacity: 0)
+            var part = SnapshotPart(version: version, indexed: indexed, capacity: 0)
             let zstd = Zstd()
             var ranges: [Range<Int>] = []
             for f in mine {

@@ -140,16 +140,16 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
         let cuts = SnapshotStore.frameCuts(starts, end: raw.count, frameBytes: 500)
         #expect(cuts.count > 3)
         for indexed in [true, false] {
-            let read = try #require(SnapshotStore.readFrameByFrame(body(cuts), size: raw.count, indexed: indexed))
+            let read = try #require(SnapshotStore.readFrameByFrame(body(cuts), size: raw.count, version: 3, indexed: indexed))
             #expect(read.parts.flatMap { $0 } == all)
             #expect(read.keys.flatMap { $0 }.map(\.functionArn) == (indexed ? all.map(\.functionArn) : []))
             #expect(read.keys.flatMap { $0 }.map(\.eventSourceArn) == (indexed ? all.map(\.eventSourceArn) : []))
         }
-        #expect(SnapshotStore.readFrameByFrame(body([0, raw.count]), size: raw.count, indexed: true) == nil)
+        #expect(SnapshotStore.readFrameByFrame(body([0, raw.count]), size: raw.count, version: 3, indexed: true) == nil)
         var inside = cuts
         inside[1] += 1
-        #expect(SnapshotStore.readFrameByFrame(body(inside), size: raw.count, indexed: true) == nil)
-        #expect(SnapshotStore.readFrameByFrame(body(cuts), size: raw.count + 1, indexed: true) == nil)
+        #expect(SnapshotStore.readFrameByFrame(body(inside), size: raw.count, version: 3, indexed: true) == nil)
+        #expect(SnapshotStore.readFrameByFrame(body(cuts), size: raw.count + 1, version: 3, indexed: true) == nil)
     }
 
     /// Time travel loads whole only the snapshot it starts from: later ones are passed over by
