@@ -12,9 +12,7 @@ extension Projection {
         // `documentPieces` keeps the runs between one and the mappings the document holds. Its
         // UUID order is sorted in a part per core, then merged.
         let pieces = documentPieces(mapping: mapping, count: mappings.count / max(1, runLength), sortParts: cores) { n, body in
-            let sorted = Slots<[OrderKey]?>(count: n)
-            DispatchQueue.concurrentPerform(iterations: n) { k in sorted[k] = body(k) }
-            return (0..<n).map { sorted.take($0) ?? nil }
+            Slots.concurrentMap(n, body)
         }
         let buffers = Slots<[UInt8]>(count: cores)
         var first = 0

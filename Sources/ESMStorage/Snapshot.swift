@@ -96,11 +96,9 @@ public struct SnapshotStore: Sendable {
         }
         let dictionary = position.dictionary?.bytes ?? []
         let cuts = version < 3 ? [0, raw.count] : SnapshotStore.frameCuts(starts, end: raw.count, frameBytes: frameBytes)
-        let frames = Slots<[UInt8]>(count: cuts.count - 1)
         let body = raw
-        DispatchQueue.concurrentPerform(iterations: cuts.count - 1) { k in frames[k] = Zstd().compress(body[cuts[k]..<cuts[k + 1]]) }
         var tail = dictionary
-        for k in 0..<(cuts.count - 1) { tail += frames[k]! }
+        for frame in Slots.concurrentMap(cuts.count - 1, { k in Zstd().compress(body[cuts[k]..<cuts[k + 1]]) }) { tail += frame }
         var h: [UInt8] = []
         h.append(contentsOf: SnapshotStore.magic)
         h.appendLE(version)
@@ -220,9 +218,9 @@ public struct SnapshotStore: Sendable {
     public func restore(_ opened: Opened, indexed: Bool = true) throws(StorageError) -> Projection {
         let (name, version, count, sequence, time) = (opened.name, opened.version, opened.count, opened.point.sequence, opened.point.time)
         func bad(_ why: String) -> StorageError { StorageError(.corruption, "snapshot \(name): \(why)") }
-        var parts: [[Mapping]] = [], keys: [[Mapping.IndexKeys]] = []
-        if version >= 3, let read = SnapshotStore.readFrameByFrame(opened.body, size: opened.rawSize, version: version, indexed: indexed) {
-            (parts, keys) = read
+        var read: [SnapshotPart] = []
+        if version >= 3, let byFrame = SnapshotStore.readFrameByFrame(opened.body, size: opened.rawSize, version: version, indexed: indexed) {
+            read = byFrame
         } else {
             // The whole body at once; this also says what is wrong with a body that the frame-by-frame
             // read could not take.
@@ -234,25 +232,20 @@ public struct SnapshotStore: Sendable {
             // of a start-up from a snapshot.
             let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
             let chunk = (ranges.count + workers - 1) / workers
-            let slots = Slots<Result<SnapshotPart, StorageError>>(count: workers)
             let records = ranges, file = name
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let results = Slots.concurrentMap(workers) { w -> Result<SnapshotPart, StorageError> in
                 let slice = records[min(records.count, w * chunk)..<min(records.count, (w + 1) * chunk)]
                 var part = SnapshotPart(version: version, indexed: indexed, capacity: slice.count)
                 for (k, r) in zip(slice.indices, slice) {
                     do { try part.add(raw[r]) } catch {
-                        slots[w] = .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)"))
-                        return
+                        return .failure(StorageError(.corruption, "snapshot \(file): mapping \(k): \(error)"))
                     }
                 }
-                slots[w] = .success(part)
+                return .success(part)
             }
-            for w in 0..<workers {
-                let part = try slots.take(w)!.get()
-                parts.append(part.mappings)
-                keys.append(part.keys)
-            }
+            for result in results { read.append(try result.get()) }
         }
+        let parts = read.map(\.mappings), keys = read.map(\.keys)
         let total = parts.reduce(0) { $0 + $1.count }
         guard UInt64(total) == count else { throw bad("holds \(total) mappings, header says \(count)") }
         // The table of mappings and the indexes share nothing: one is built on each core.
@@ -296,14 +289,11 @@ public struct SnapshotStore: Sendable {
     /// still in the cache. Frames end at records (`frameCuts`).
     /// - Returns: the mappings and their index keys, in parts in body order; nil when the body
     ///   has one frame, or anything in it is wrong (the whole-body read then says what).
-    static func readFrameByFrame(_ body: ArraySlice<UInt8>, size: Int, version: UInt16, indexed: Bool)
-        -> (parts: [[Mapping]], keys: [[Mapping.IndexKeys]])?
-    {
+    static func readFrameByFrame(_ body: ArraySlice<UInt8>, size: Int, version: UInt16, indexed: Bool) -> [SnapshotPart]? {
         guard let frames = Zstd.frames(in: body), frames.count > 1, frames.reduce(0, { $0 + $1.contentSize }) == size else { return nil }
         let workers = max(1, min(frames.count, ProcessInfo.processInfo.activeProcessorCount))
         let chunk = (frames.count + workers - 1) / workers
-        let slots = Slots<SnapshotPart>(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let read = Slots.concurrentMap(workers) { w -> SnapshotPart? in
             let mine = frames[min(frames.count, w * chunk)..<min(frames.count, (w + 1) * chunk)]
             var buffer = [UInt8](repeating: 0, count: mine.map(\.contentSize).max() ?? 0)
             var part = SnapshotPart(version: version, indexed: indexed, capacity: 0)
@@ -312,20 +302,15 @@ public struct SnapshotStore: Sendable {
             for f in mine {
                 let frame = body[(body.startIndex + f.bytes.lowerBound)..<(body.startIndex + f.bytes.upperBound)]
                 let n = f.contentSize
-                guard buffer.withUnsafeMutableBytes({ zstd.decompress(frame, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }) else { return }
+                guard buffer.withUnsafeMutableBytes({ zstd.decompress(frame, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }) else { return nil }
                 ranges.removeAll(keepingCapacity: true)
-                guard SnapshotStore.records(in: buffer, count: n, into: &ranges) else { return }
-                do { for r in ranges { try part.add(buffer[r]) } } catch { return }
+                guard SnapshotStore.records(in: buffer, count: n, into: &ranges) else { return nil }
+                do { for r in ranges { try part.add(buffer[r]) } } catch { return nil }
             }
-            slots[w] = part
+            return part
         }
-        var parts: [[Mapping]] = [], keys: [[Mapping.IndexKeys]] = []
-        for w in 0..<workers {
-            guard let part = slots.take(w) else { return nil }
-            parts.append(part.mappings)
-            keys.append(part.keys)
-        }
-        return (parts, keys)
+        let parts = read.compactMap { $0 }
+        return parts.count == read.count ? parts : nil
     }
 
     /// The body's frames decompressed, each on its own thread, into one array of `size` bytes.
@@ -337,19 +322,18 @@ public struct SnapshotStore: Sendable {
         var starts = [0]
         for f in frames { starts.append(starts.last! + f.contentSize) }
         let offsets = starts
-        let done = Slots<Bool>(count: frames.count)
+        var done: [Bool] = []
         let raw = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buffer, initialized in
-            let out = UnsafeMutableRawBufferPointer(buffer)
-            let shared = SharedBuffer(out)
-            DispatchQueue.concurrentPerform(iterations: frames.count) { k in
+            let shared = SharedBuffer(UnsafeMutableRawBufferPointer(buffer))
+            done = Slots.concurrentMap(frames.count) { k in
                 let f = frames[k].bytes
                 let frame = body[(body.startIndex + f.lowerBound)..<(body.startIndex + f.upperBound)]
-                done[k] = Zstd().decompress(frame, into: UnsafeMutableRawBufferPointer(rebasing: shared.bytes[offsets[k]..<offsets[k + 1]]))
+                return Zstd().decompress(frame, into: UnsafeMutableRawBufferPointer(rebasing: shared.bytes[offsets[k]..<offsets[k + 1]]))
             }
             // Bytes a failed frame did not write are never read: the array is then dropped.
             initialized = size
         }
-        return (0..<frames.count).allSatisfy({ done[$0] == true }) ? raw : nil
+        return done.allSatisfy { $0 } ? raw : nil
     }
 
     /// Removes all but the newest `keep` snapshots (and leftover temporary files).
@@ -384,6 +368,14 @@ final class Slots<T>: @unchecked Sendable {
         var v: T?
         swap(&v, &slots[i])
         return v
+    }
+
+    /// `body` of each of `0..<count`, run at the same time on every core (`concurrentPerform`),
+    /// and its results in order.
+    static func concurrentMap(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        let results = Slots(count: count)
+        DispatchQueue.concurrentPerform(iterations: count) { results[$0] = body($0) }
+        return (0..<count).map { results.take($0)! }
     }
 }
 

@@ -141,9 +141,9 @@ func openStore(_ dir: TempDirectory, logger: Logger, snapshotEvery: UInt64 = 0, 
         #expect(cuts.count > 3)
         for indexed in [true, false] {
             let read = try #require(SnapshotStore.readFrameByFrame(body(cuts), size: raw.count, version: 3, indexed: indexed))
-            #expect(read.parts.flatMap { $0 } == all)
-            #expect(read.keys.flatMap { $0 }.map(\.functionArn) == (indexed ? all.map(\.functionArn) : []))
-            #expect(read.keys.flatMap { $0 }.map(\.eventSourceArn) == (indexed ? all.map(\.eventSourceArn) : []))
+            #expect(read.flatMap(\.mappings) == all)
+            #expect(read.flatMap(\.keys).map(\.functionArn) == (indexed ? all.map(\.functionArn) : []))
+            #expect(read.flatMap(\.keys).map(\.eventSourceArn) == (indexed ? all.map(\.eventSourceArn) : []))
         }
         #expect(SnapshotStore.readFrameByFrame(body([0, raw.count]), size: raw.count, version: 3, indexed: true) == nil)
         var inside = cuts
